@@ -1,0 +1,63 @@
+//! The generated artefacts: what `generate` writes and `check` compares.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::bundle::{self, Bundle};
+use crate::load::Sources;
+
+/// One generated file: where it lives (relative to the repository root) and its content.
+#[derive(Debug, Clone)]
+pub struct Artefact {
+    /// Path relative to the repository root.
+    pub path: PathBuf,
+    /// The full content.
+    pub content: String,
+}
+
+/// Loads and bundles the documents under `repo/openapi`.
+pub fn load_bundle(repo: &Path) -> Result<(Sources, Bundle)> {
+    let sources = Sources::load(&repo.join("openapi"))?;
+    let bundle = bundle::bundle(&sources)?;
+    Ok((sources, bundle))
+}
+
+/// Every generated artefact, computed in memory from the bundle.
+pub fn artefacts(bundle: &Bundle) -> Result<Vec<Artefact>> {
+    Ok(vec![
+        Artefact {
+            path: "openapi/bundled/meridian.yaml".into(),
+            content: bundle::render_yaml(&bundle.doc)?,
+        },
+        Artefact {
+            path: "openapi/bundled/meridian.json".into(),
+            content: bundle::render_json(&bundle.doc)?,
+        },
+    ])
+}
+
+/// Writes the artefacts under `repo`; returns the paths that changed.
+pub fn write(repo: &Path, artefacts: &[Artefact]) -> Result<Vec<PathBuf>> {
+    let mut changed = Vec::new();
+    for artefact in artefacts {
+        let path = repo.join(&artefact.path);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(artefact.content.as_str()) {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+            std::fs::write(&path, &artefact.content).with_context(|| format!("writing {}", path.display()))?;
+            changed.push(artefact.path.clone());
+        }
+    }
+    Ok(changed)
+}
+
+/// The artefacts whose committed copy under `repo` differs from the fresh one.
+pub fn stale(repo: &Path, artefacts: &[Artefact]) -> Vec<PathBuf> {
+    artefacts
+        .iter()
+        .filter(|a| std::fs::read_to_string(repo.join(&a.path)).ok().as_deref() != Some(a.content.as_str()))
+        .map(|a| a.path.clone())
+        .collect()
+}

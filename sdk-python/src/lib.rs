@@ -1,0 +1,1 @@
+//! Meridian Python bindings: placeholder until the Python SDK issue lands.

@@ -1,0 +1,1 @@
+//! Meridian Rust SDK: placeholder until the generated client lands.

@@ -1,0 +1,1 @@
+//! Meridian API server: placeholder until the server-foundation issue lands.

@@ -1,0 +1,1 @@
+//! Meridian contract tests: placeholder until the server foundation lands.
