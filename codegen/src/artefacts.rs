@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 
 use crate::bundle::{self, Bundle};
 use crate::load::Sources;
+use crate::sdk_rust;
 
 /// One generated file: where it lives (relative to the repository root) and its content.
 #[derive(Debug, Clone)]
@@ -15,6 +16,9 @@ pub struct Artefact {
     /// The full content.
     pub content: String,
 }
+
+/// The Rust SDK's progenitor layer, generated from the bundle.
+pub const SDK_RUST_GENERATED: &str = "sdk-rust/src/generated.rs";
 
 /// Loads and bundles the documents under `repo/openapi`.
 pub fn load_bundle(repo: &Path) -> Result<(Sources, Bundle)> {
@@ -33,6 +37,10 @@ pub fn artefacts(bundle: &Bundle) -> Result<Vec<Artefact>> {
         Artefact {
             path: "openapi/bundled/meridian.json".into(),
             content: bundle::render_json(&bundle.doc)?,
+        },
+        Artefact {
+            path: SDK_RUST_GENERATED.into(),
+            content: sdk_rust::generate(&bundle.doc)?,
         },
     ])
 }

@@ -208,8 +208,37 @@ pub fn deref<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
 
 /// Renders the bundle as YAML, with a header saying it is generated.
 pub fn render_yaml(doc: &Value) -> Result<String> {
-    let body = serde_yaml::to_string(doc)?;
+    let body = serde_yaml::to_string(&json_to_yaml(doc)?)?;
     Ok(format!("# {GENERATED_MARKER}\n{body}"))
+}
+
+/// Converts JSON to a YAML value by hand, keeping key order. Serialising a
+/// `serde_json::Value` straight into serde_yaml would not do: with serde_json's
+/// `arbitrary_precision` (on in this workspace for exact decimals) a number serialises as
+/// a private `$serde_json::private::Number` map to every serialiser but serde_json's own.
+fn json_to_yaml(value: &Value) -> Result<serde_yaml::Value> {
+    use serde_yaml::Value as Y;
+    Ok(match value {
+        Value::Null => Y::Null,
+        Value::Bool(b) => Y::Bool(*b),
+        Value::Number(n) => Y::Number(if let Some(u) = n.as_u64() {
+            u.into()
+        } else if let Some(i) = n.as_i64() {
+            i.into()
+        } else {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| anyhow!("number {n} does not fit YAML"))?
+                .into()
+        }),
+        Value::String(s) => Y::String(s.clone()),
+        Value::Array(items) => Y::Sequence(items.iter().map(json_to_yaml).collect::<Result<_>>()?),
+        Value::Object(map) => Y::Mapping(
+            map.iter()
+                .map(|(k, v)| Ok((Y::String(k.clone()), json_to_yaml(v)?)))
+                .collect::<Result<_>>()?,
+        ),
+    })
 }
 
 /// Renders the bundle as pretty JSON with a trailing newline.
