@@ -1,11 +1,13 @@
 //! meridian-codegen: loads, bundles and lints Meridian's hand-written OpenAPI documents and
 //! generates the artefacts built from them (the bundle, the SDKs' generated layers).
 
+#[cfg(feature = "generate")]
 pub mod artefacts;
 pub mod bundle;
 pub mod lint;
 pub mod load;
 pub mod schema;
+#[cfg(feature = "generate")]
 pub mod sdk_rust;
 
 use std::path::PathBuf;
