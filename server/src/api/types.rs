@@ -1,0 +1,81 @@
+//! Wire types shared by every group: RFC 3339 timestamps with milliseconds.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use serde_json::Value;
+
+/// A UTC instant on the wire as `2024-12-30T15:30:00.000Z` (RFC 3339, milliseconds, `Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl Timestamp {
+    /// The current instant.
+    pub fn now() -> Self {
+        Self(Utc::now())
+    }
+
+    /// The wire text.
+    pub fn to_rfc3339(&self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+impl Type for Timestamp {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string_date-time".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "date-time")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ToJSON for Timestamp {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.to_rfc3339()))
+    }
+}
+
+impl ParseFromJSON for Timestamp {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::String(s)) => DateTime::parse_from_rfc3339(&s)
+                .map(|t| Self(t.with_timezone(&Utc)))
+                .map_err(|e| ParseError::custom(format!("not an RFC 3339 date-time: {e}"))),
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_milliseconds_and_z() {
+        let t = Timestamp(
+            DateTime::parse_from_rfc3339("2024-12-30T15:30:00.123456+00:00")
+                .unwrap()
+                .to_utc(),
+        );
+        assert_eq!(t.to_json(), Some(Value::String("2024-12-30T15:30:00.123Z".into())));
+        let back = Timestamp::parse_from_json(Some(Value::String("2024-12-30T15:30:00.000Z".into()))).unwrap();
+        assert_eq!(back.to_rfc3339(), "2024-12-30T15:30:00.000Z");
+        assert!(Timestamp::parse_from_json(Some(Value::from(5))).is_err());
+    }
+}

@@ -1,0 +1,181 @@
+//! HTTP plumbing around the API: request ids, access logs, the one error shape for every
+//! failure (including poem's own), rate limits and their headers, body size and CORS.
+
+pub mod request_id;
+pub mod validate;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use poem::http::{HeaderValue, header};
+use poem::middleware::Cors;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
+
+use crate::error::ApiError;
+use crate::http::validate::BodySchemas;
+use crate::ratelimit::{budget_for, now_secs};
+use crate::state::AppState;
+
+/// Wraps the application's routes in Meridian's middleware stack (outermost last): body
+/// validation against the spec, body-size limit, rate limits, CORS, then request id + error
+/// shape + access log.
+pub fn middleware<E: Endpoint + 'static>(
+    app: E,
+    state: &AppState,
+    schemas: Arc<BodySchemas>,
+) -> impl Endpoint<Output = Response> + use<E> {
+    let limiter_state = state.clone();
+    let max_body = state.config.max_body_bytes;
+    let cors = cors(&state.config.cors_origins);
+    app.around(move |ep, req| validate::validate_bodies(ep, req, schemas.clone()))
+        .around(move |ep, req| limit_body(ep, req, max_body))
+        .around(move |ep, req| {
+            let state = limiter_state.clone();
+            async move { rate_limit(ep, req, state).await }
+        })
+        .with_if(cors.is_some(), cors.unwrap_or_default())
+        .around(request_context)
+}
+
+/// CORS for the configured origins, if any.
+fn cors(origins: &[String]) -> Option<Cors> {
+    let origins: Vec<&str> = origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
+    if origins.is_empty() {
+        return None;
+    }
+    let mut cors = Cors::new().allow_credentials(!origins.contains(&"*")).expose_headers([
+        "x-request-id",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+        "retry-after",
+    ]);
+    if !origins.contains(&"*") {
+        cors = cors.allow_origins(origins);
+    }
+    Some(cors)
+}
+
+/// Assigns the request id (in a task-local for error bodies and logs), turns every error —
+/// poem's plain-text ones included — into the one JSON error body, echoes `X-Request-Id`
+/// and writes one access-log line.
+async fn request_context<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let id = request_id::from_request(&req);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let started = Instant::now();
+    let response = request_id::scope(id.clone(), async move {
+        let response = match ep.call(req).await {
+            Ok(output) => output.into_response(),
+            Err(error) if error.is_from_response() => error.into_response(),
+            Err(error) => ApiError::from_poem(&error).into_response(),
+        };
+        normalise_error_body(response)
+    })
+    .await;
+    let mut response = response;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(request_id::HEADER, value);
+    }
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(request_id = %id, %method, %path, status, latency_ms, "request");
+    } else {
+        tracing::info!(request_id = %id, %method, %path, status, latency_ms, "request");
+    }
+    Ok(response)
+}
+
+/// Replaces a non-JSON error response (poem's text bodies, empty bodies) by the one error
+/// body for its status, keeping its headers.
+fn normalise_error_body(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let headers = response.headers().clone();
+    let message = status.canonical_reason().unwrap_or("Error").to_string();
+    let mut replaced = ApiError::from_poem(&poem::Error::from_string(message, status)).into_response();
+    for (name, value) in &headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            replaced.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    replaced
+}
+
+/// Refuses bodies over `max` bytes with 413: by `Content-Length` when sent, else (chunked
+/// bodies) by reading at most `max` bytes before the handler sees the body.
+async fn limit_body<E: Endpoint>(ep: Arc<E>, mut req: Request, max: usize) -> poem::Result<Response> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > max as u64 => {
+            return Err(poem::Error::from_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE));
+        }
+        Some(_) => {}
+        None => {
+            let body = req.take_body().into_bytes_limit(max).await?;
+            req.set_body(body);
+        }
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// Counts the request against its endpoint's budget (API paths only), refuses it with 429
+/// past the budget, and adds the `X-RateLimit-*` headers to the response either way.
+async fn rate_limit<E: Endpoint>(ep: Arc<E>, req: Request, state: AppState) -> poem::Result<Response> {
+    let path = req.uri().path();
+    let limited = state.limiter.enabled() && (path.starts_with("/api/") || path.starts_with("/.well-known/"));
+    if !limited {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
+    let budget = budget_for(req.method(), path);
+    let subject = client_subject(&req);
+    let Some(decision) = state.limiter.hit(&budget, &subject).await else {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    };
+    let mut response = if decision.allowed {
+        match ep.call(req).await {
+            Ok(output) => output.into_response(),
+            Err(error) if error.is_from_response() => error.into_response(),
+            Err(error) => ApiError::from_poem(&error).into_response(),
+        }
+    } else {
+        ApiError::TooManyRequests {
+            message: format!(
+                "Too many requests: the `{}` budget allows {} per {} seconds; retry after the window resets.",
+                budget.name,
+                decision.limit,
+                budget.window.as_secs()
+            ),
+            retry_after: decision.retry_after(now_secs()),
+        }
+        .into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", HeaderValue::from(decision.limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(decision.remaining));
+    headers.insert("x-ratelimit-reset", HeaderValue::from(decision.reset));
+    Ok(response)
+}
+
+/// Whom a request counts against: the client's IP (authenticated users by id once the
+/// auth group lands).
+fn client_subject(req: &Request) -> String {
+    req.remote_addr()
+        .as_socket_addr()
+        .map(|addr| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,45 @@
+//! Shared application state: configuration, the database pool, Redis and the rate limiter.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use redis::aio::ConnectionManager;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::ratelimit::RateLimiter;
+
+/// Everything handlers share; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The contents of [`AppState`].
+pub struct Inner {
+    /// The configuration the server started with.
+    pub config: Config,
+    /// The database pool.
+    pub db: Db,
+    /// The Redis connection, when `REDIS_URL` is set.
+    pub redis: Option<ConnectionManager>,
+    /// Per-endpoint request budgets.
+    pub limiter: RateLimiter,
+    /// The key that signs JWTs.
+    pub jwt_secret: Vec<u8>,
+    /// When the server started.
+    pub started_at: Instant,
+}
+
+impl AppState {
+    /// Wraps the parts.
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
