@@ -1,0 +1,3 @@
+//! Tests under `/api`.
+
+mod health;
