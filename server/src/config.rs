@@ -74,7 +74,7 @@ pub struct Config {
     pub cors_origins: Vec<String>,
 
     /// Largest request body accepted, in bytes (larger → 413).
-    #[arg(long, env = "MERIDIAN_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    #[arg(long, env = "MERIDIAN_MAX_BODY_BYTES", default_value_t = 65_536)]
     pub max_body_bytes: usize,
 
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.

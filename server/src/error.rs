@@ -174,6 +174,9 @@ impl ApiError {
 
     /// Converts one of poem's own errors (parse failure, missing route, body too large, …).
     pub fn from_poem(err: &poem::Error) -> Self {
+        if let Some(error) = err.downcast_ref::<ApiError>() {
+            return error.clone();
+        }
         let status = err.status();
         let message = poem_message(err);
         match status {
@@ -273,13 +276,22 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if matches!(self, Self::Unauthorized(_)) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"meridian\", error=\"invalid_token\""),
+            );
+        }
         response
     }
 }
 
 impl From<ApiError> for poem::Error {
     fn from(error: ApiError) -> Self {
-        poem::Error::from_response(error.into_response())
+        // Kept as the source, so `ApiError::from_poem` recovers it intact (status, message,
+        // field errors) wherever poem hands the error on.
+        let status = error.status();
+        poem::Error::new(error, status)
     }
 }
 
@@ -397,6 +409,17 @@ fn retry_after_header() -> MetaHeader {
     }
 }
 
+/// `WWW-Authenticate`, documented on 401.
+fn www_authenticate_header() -> MetaHeader {
+    MetaHeader {
+        name: "WWW-Authenticate".into(),
+        description: Some("The authentication challenge.".into()),
+        required: false,
+        deprecated: false,
+        schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+    }
+}
+
 impl<S: ErrorStatuses> ApiResponse for Errors<S> {
     fn meta() -> MetaResponses {
         MetaResponses {
@@ -406,6 +429,9 @@ impl<S: ErrorStatuses> ApiResponse for Errors<S> {
                     let mut headers = standard_headers();
                     if matches!(status, 423 | 429 | 503) {
                         headers.push(retry_after_header());
+                    }
+                    if status == 401 {
+                        headers.push(www_authenticate_header());
                     }
                     MetaResponse {
                         description: error_description(status),

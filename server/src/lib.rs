@@ -5,11 +5,13 @@
 //! application in process.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod docs;
 pub mod error;
 pub mod http;
+pub mod mailer;
 pub mod ratelimit;
 pub mod secrets;
 pub mod state;
@@ -57,13 +59,15 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config.rate_limits,
         redis.clone().map(|conn| RedisStore::new(conn, &config.redis_prefix)),
     );
-    let jwt_secret = secrets::jwt_secret(&config)?;
+    let keys = auth::tokens::Keys::new(&secrets::jwt_secret(&config)?)?;
+    let config_mailer = config.mailer.clone();
     Ok(AppState::new(Inner {
         config,
         db,
         redis,
         limiter,
-        jwt_secret,
+        keys,
+        mailer: mailer::Mailer::new(config_mailer),
         started_at: Instant::now(),
     }))
 }
@@ -73,7 +77,7 @@ pub fn app(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Response> 
     let service = api::service(state);
     let served = BodySchemas::served_operations(&serde_json::from_str(&service.spec())?);
     let schemas = BodySchemas::new(&serde_json::from_str(docs::BUNDLE_JSON)?, &served)?;
-    let routes = docs::routes(Route::new()).nest("/", service);
+    let routes = docs::routes(Route::new()).nest("/", service).data(state.clone());
     Ok(http::middleware(
         routes.around(docs::redirect_root),
         state,

@@ -23,8 +23,10 @@ pub struct Inner {
     pub redis: Option<ConnectionManager>,
     /// Per-endpoint request budgets.
     pub limiter: RateLimiter,
-    /// The key that signs JWTs.
-    pub jwt_secret: Vec<u8>,
+    /// The keys that sign and verify JWTs.
+    pub keys: crate::auth::tokens::Keys,
+    /// Outgoing messages.
+    pub mailer: crate::mailer::Mailer,
     /// When the server started.
     pub started_at: Instant,
 }

@@ -4,6 +4,7 @@
 //! which (operationId, status) pairs each test reached for the coverage gate.
 
 pub mod coverage;
+pub mod fixtures;
 pub mod proxy;
 pub mod server;
 pub mod spec;

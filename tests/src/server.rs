@@ -65,7 +65,7 @@ impl Default for TestServerBuilder {
             redis: None,
             pool_size: 5,
             db_timeout_secs: 5,
-            max_body_bytes: 1_048_576,
+            max_body_bytes: 65_536,
         }
     }
 }

@@ -139,7 +139,7 @@ fn normalise_operation(doc: &Value, op: &Value) -> Value {
                         "name": p.get("name"),
                         "in": p.get("in"),
                         "required": p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                        "schema": p.get("schema").map(|s| normalise_schema(doc, s, 0)),
+                        "schema": p.get("schema").map(|s| normalise_schema(doc, s, 0, Mode::Parameter)),
                     })
                 })
                 .collect()
@@ -230,7 +230,7 @@ fn normalise_content(doc: &Value, content: Option<&Value>) -> Value {
                 (
                     media,
                     m.get("schema")
-                        .map(|s| normalise_schema(doc, s, 0))
+                        .map(|s| normalise_schema(doc, s, 0, Mode::Body))
                         .unwrap_or(Value::Null),
                 )
             })
@@ -261,8 +261,50 @@ const KEPT: &[&str] = &[
     "anyOf",
 ];
 
+/// How much of a schema the conformance check compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Parameters: everything in [`KEPT`], constraints included — the server enforces them
+    /// with its own parameter parsing.
+    Parameter,
+    /// Request and response bodies: the structure (types, wire formats, properties,
+    /// `required`, `enum`, `nullable`, items, `oneOf`/`anyOf`). Value constraints
+    /// (lengths, patterns, ranges, `additionalProperties: false`, string formats such as
+    /// `email`) have one copy only, the bundle's: the server validates request bodies against
+    /// the bundle itself and the contract proxy checks every response against it, so a second
+    /// copy in Rust attributes could only drift.
+    Body,
+}
+
+/// Keywords dropped from bodies in [`Mode::Body`].
+const CONSTRAINTS: &[&str] = &[
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "additionalProperties",
+];
+
+/// Formats that change the wire representation (kept in every mode); others (`email`,
+/// `uri`, …) are value constraints.
+const WIRE_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "int32",
+    "int64",
+    "float",
+    "double",
+    "binary",
+    "byte",
+];
+
 /// A schema in comparable form (see [`normalise`]).
-pub fn normalise_schema(doc: &Value, schema: &Value, depth: usize) -> Value {
+pub fn normalise_schema(doc: &Value, schema: &Value, depth: usize, mode: Mode) -> Value {
     if depth > 24 {
         return json!("<recursion>");
     }
@@ -274,13 +316,16 @@ pub fn normalise_schema(doc: &Value, schema: &Value, depth: usize) -> Value {
     let mut merged: Map<String, Value> = Map::new();
     if let Some(all) = map.get("allOf").and_then(Value::as_array) {
         for part in all {
-            if let Value::Object(inner) = normalise_schema(doc, part, depth + 1) {
+            if let Value::Object(inner) = normalise_schema(doc, part, depth + 1, mode) {
                 merged.extend(inner);
             }
         }
     }
     for (key, value) in map {
-        if !KEPT.contains(&key.as_str()) {
+        if !KEPT.contains(&key.as_str()) || (mode == Mode::Body && CONSTRAINTS.contains(&key.as_str())) {
+            continue;
+        }
+        if key == "format" && mode == Mode::Body && !value.as_str().is_some_and(|f| WIRE_FORMATS.contains(&f)) {
             continue;
         }
         let value = match key.as_str() {
@@ -290,21 +335,21 @@ pub fn normalise_schema(doc: &Value, schema: &Value, depth: usize) -> Value {
                     .map(|props| {
                         props
                             .iter()
-                            .map(|(k, v)| (k.clone(), normalise_schema(doc, v, depth + 1)))
+                            .map(|(k, v)| (k.clone(), normalise_schema(doc, v, depth + 1, mode)))
                             .collect()
                     })
                     .unwrap_or_default(),
             ),
-            "items" => normalise_schema(doc, value, depth + 1),
+            "items" => normalise_schema(doc, value, depth + 1, mode),
             "additionalProperties" => match value {
                 Value::Bool(true) => continue,
                 Value::Object(o) if o.is_empty() => continue,
-                other => normalise_schema(doc, other, depth + 1),
+                other => normalise_schema(doc, other, depth + 1, mode),
             },
             "oneOf" | "anyOf" => Value::Array(
                 value
                     .as_array()
-                    .map(|a| a.iter().map(|v| normalise_schema(doc, v, depth + 1)).collect())
+                    .map(|a| a.iter().map(|v| normalise_schema(doc, v, depth + 1, mode)).collect())
                     .unwrap_or_default(),
             ),
             "required" | "enum" => {
@@ -320,6 +365,10 @@ pub fn normalise_schema(doc: &Value, schema: &Value, depth: usize) -> Value {
             _ => value.clone(),
         };
         merged.insert(key.clone(), value);
+    }
+    // A `oneOf`/`anyOf` of objects says nothing more with a sibling `type: object`.
+    if merged.contains_key("oneOf") || merged.contains_key("anyOf") {
+        merged.remove("type");
     }
     Value::Object(merged)
 }
@@ -435,17 +484,19 @@ mod tests {
     fn normalising_ignores_annotations_but_not_types() {
         let doc = json!({"components": {"schemas": {"A": {"type": "object", "description": "x",
             "required": ["b", "a"], "properties": {"a": {"type": "string", "example": "e"}}}}}});
-        let by_ref = normalise_schema(&doc, &json!({"$ref": "#/components/schemas/A"}), 0);
+        let by_ref = normalise_schema(&doc, &json!({"$ref": "#/components/schemas/A"}), 0, Mode::Body);
         let inline = normalise_schema(
             &doc,
             &json!({"allOf": [{"type": "object", "required": ["a", "b"], "properties": {"a": {"type": "string"}}}], "description": "y"}),
             0,
+            Mode::Body,
         );
         assert_eq!(by_ref, inline);
         let other = normalise_schema(
             &doc,
             &json!({"type": "object", "required": ["a", "b"], "properties": {"a": {"type": "integer"}}}),
             0,
+            Mode::Body,
         );
         assert_ne!(by_ref, other);
     }

@@ -1,6 +1,14 @@
 //! The API's operations, one module per group; each holds `#[OpenApi]` impls only.
 
+pub mod accounts;
+pub mod admin;
+pub mod auth;
+pub mod auth_email;
+pub mod client_keys;
+pub mod cookies;
 pub mod system;
+pub mod tokens;
+pub mod two_factor;
 pub mod types;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -14,25 +22,88 @@ pub enum ApiTags {
     /// Health and service status.
     #[oai(rename = "system")]
     System,
+    /// Registration, sessions, 2FA and token grants.
+    #[oai(rename = "auth")]
+    Auth,
+    /// The current user, sessions, events, profile, administration.
+    #[oai(rename = "accounts")]
+    Accounts,
+    /// Client keys (OAuth 2.0 client credentials).
+    #[oai(rename = "client-keys")]
+    ClientKeys,
 }
 
 /// Every group's operations, as one poem-openapi service.
-pub type Apis = system::SystemApi;
+pub type Apis = (
+    system::SystemApi,
+    auth::AuthApi,
+    auth_email::AuthEmailApi,
+    two_factor::TwoFactorApi,
+    tokens::TokensApi,
+    accounts::AccountsApi,
+    admin::AdminApi,
+    client_keys::ClientKeysApi,
+);
 
 /// The poem-openapi service of every implemented operation. Its generated spec is compared
 /// with the hand-written bundle by the conformance test; `/openapi.json` serves the bundle.
 pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        system::SystemApi::new(state.clone()),
+        (
+            system::SystemApi::new(state.clone()),
+            auth::AuthApi::new(state.clone()),
+            auth_email::AuthEmailApi::new(state.clone()),
+            two_factor::TwoFactorApi::new(state.clone()),
+            tokens::TokensApi::new(state.clone()),
+            accounts::AccountsApi::new(state.clone()),
+            admin::AdminApi::new(state.clone()),
+            client_keys::ClientKeysApi::new(state.clone()),
+        ),
         "Meridian API",
         env!("CARGO_PKG_VERSION"),
     )
 }
 
-/// The error statuses of the operation families (see `docs/api-design.md`).
+/// The error statuses of each family of operations, exactly as the specs document them.
 pub mod statuses {
     crate::error_statuses!(
-        /// Public operations without a body: 400, 429, 500, 503.
+        /// Public operations without a body.
         Public: 400, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// Public operations with a body.
+        PublicBody: 400, 413, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// Public look-ups of one resource.
+        PublicLookup: 400, 404, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// `register`.
+        Register: 400, 409, 413, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// `login`.
+        Login: 400, 401, 403, 413, 423, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// `refresh_token`, `create_client_token`.
+        Refresh: 400, 401, 403, 413, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// Secured operations without a body.
+        Secured: 400, 401, 403, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// Secured operations with a body.
+        SecuredBody: 400, 401, 403, 413, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// Secured operations on one resource.
+        SecuredLookup: 400, 401, 403, 404, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// Secured operations with a body that may conflict.
+        SecuredConflict: 400, 401, 403, 409, 413, 429, 500, 503
     );
 }

@@ -79,3 +79,89 @@ mod tests {
         assert!(Timestamp::parse_from_json(Some(Value::from(5))).is_err());
     }
 }
+
+/// A boolean that is always `true` on the wire (`{type: boolean, enum: [true]}`), e.g.
+/// `requires_2fa`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct True;
+
+impl Type for True {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "boolean_true".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            enum_items: vec![Value::Bool(true)],
+            ..MetaSchema::new("boolean")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ToJSON for True {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::Bool(true))
+    }
+}
+
+impl ParseFromJSON for True {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::Bool(true)) => Ok(Self),
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+        }
+    }
+}
+
+/// A JSON request body that may be absent altogether (no body, or no `Content-Type`):
+/// `requestBody.required: false`.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<'a, T: ParseFromJSON + Type + Send> poem_openapi::ApiExtractor<'a> for OptionalJson<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] = &[poem_openapi::ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        T::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: "application/json; charset=utf-8",
+                schema: T::schema_ref(),
+            }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        _req: &'a poem::Request,
+        body: &mut poem::RequestBody,
+        _opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let bytes = body.take()?.into_bytes().await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| crate::error::ApiError::bad_request(format!("The request body is not valid JSON: {e}.")))?;
+        T::parse_from_json(Some(value)).map(|v| Self(Some(v))).map_err(|e| {
+            crate::error::ApiError::bad_request(format!("Invalid request body: {}", e.into_message())).into()
+        })
+    }
+}

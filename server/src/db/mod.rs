@@ -5,7 +5,11 @@
 //! [`write_tx!`](crate::write_tx), which dispatch on the pooled connection's backend.
 
 pub mod admin;
+pub mod client_keys;
+pub mod one_time_tokens;
+pub mod recovery;
 pub mod schema;
+pub mod sessions;
 pub mod users;
 
 use std::path::Path;

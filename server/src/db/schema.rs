@@ -11,13 +11,193 @@ diesel::table! {
         password_hash -> Text,
         /// `user`, `staff` or `admin`.
         role -> Text,
-        /// `pending`, `active`, …
+        /// `pending` until the email is verified, then `active`.
         status -> Text,
         /// Display name.
         display_name -> Nullable<Text>,
+        /// `individual` or `company`.
+        entity_type -> Text,
+        /// Billing address: ISO 3166-1 alpha-2 country.
+        billing_country -> Nullable<Text>,
+        /// Billing address: postal code.
+        billing_zip_code -> Nullable<Text>,
+        /// Billing address: street address.
+        billing_address -> Nullable<Text>,
+        /// Billing address: state or region.
+        billing_state -> Nullable<Text>,
+        /// Ethereum wallet address.
+        wallet_address -> Nullable<Text>,
+        /// When the email was verified.
+        verified_at -> Nullable<Timestamp>,
+        /// Last successful login.
+        last_login_at -> Nullable<Timestamp>,
+        /// Consecutive failed logins.
+        failed_logins -> Integer,
+        /// Locked (after failures) until.
+        locked_until -> Nullable<Timestamp>,
+        /// Banned by an admin.
+        banned -> Bool,
+        /// Why.
+        ban_reason -> Nullable<Text>,
+        /// Ban end (none: permanent).
+        ban_expires -> Nullable<Timestamp>,
+        /// TOTP secret (base32), pending or confirmed.
+        totp_secret -> Nullable<Text>,
+        /// 2FA confirmed and on.
+        totp_enabled -> Bool,
+        /// Last accepted TOTP time step (a code works once).
+        totp_last_step -> Nullable<BigInt>,
         /// Creation time (UTC).
         created_at -> Timestamp,
         /// Last update time (UTC).
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// Login sessions (and account-token sessions): what access tokens point at.
+    sessions (id) {
+        /// Opaque id, `session-…`.
+        id -> Text,
+        /// The user.
+        user_id -> Text,
+        /// `login` or `account`.
+        kind -> Text,
+        /// Client IP at creation.
+        ip_address -> Nullable<Text>,
+        /// Client user agent at creation.
+        user_agent -> Nullable<Text>,
+        /// Created.
+        created_at -> Timestamp,
+        /// Expires (the refresh token's lifetime).
+        expires_at -> Timestamp,
+        /// Revoked (logout, password change, ban, deletion, refresh reuse).
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Refresh tokens of login sessions, stored hashed; each works once.
+    refresh_tokens (token_hash) {
+        /// SHA-256 of the token, hex.
+        token_hash -> Text,
+        /// The session (the token family).
+        session_id -> Text,
+        /// Issued.
+        created_at -> Timestamp,
+        /// Expires.
+        expires_at -> Timestamp,
+        /// Used (rotated); a second use revokes the session.
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Single-use email tokens (verification, password reset), stored hashed.
+    one_time_tokens (token_hash) {
+        /// SHA-256 of the token, hex.
+        token_hash -> Text,
+        /// The user.
+        user_id -> Text,
+        /// `verify_email` or `reset_password`.
+        purpose -> Text,
+        /// Issued.
+        created_at -> Timestamp,
+        /// Expires.
+        expires_at -> Timestamp,
+        /// Used.
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// 2FA recovery codes, stored hashed; each works once.
+    recovery_codes (code_hash) {
+        /// SHA-256 of the normalised code, hex.
+        code_hash -> Text,
+        /// The user.
+        user_id -> Text,
+        /// Used.
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Client keys (Bloq): OAuth 2.0 client credentials acting for their owner.
+    client_keys (id) {
+        /// Opaque id, `key-…`.
+        id -> Text,
+        /// The owner.
+        user_id -> Text,
+        /// Public client id (40 characters).
+        client_id -> Text,
+        /// SHA-256 of the secret, hex (the secret is shown once).
+        secret_hash -> Text,
+        /// Label.
+        name -> Text,
+        /// Granted scopes, space-separated.
+        scopes -> Text,
+        /// Enabled.
+        enabled -> Bool,
+        /// Created.
+        created_at -> Timestamp,
+        /// Last token issued.
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Refresh tokens of client keys (1 year), stored hashed; each works once.
+    client_refresh_tokens (token_hash) {
+        /// SHA-256 of the token, hex.
+        token_hash -> Text,
+        /// The key.
+        client_key_id -> Text,
+        /// Scopes of the grant, space-separated.
+        scopes -> Text,
+        /// Issued.
+        created_at -> Timestamp,
+        /// Expires.
+        expires_at -> Timestamp,
+        /// Used.
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Audit events (Bloq): one per authenticated request.
+    events (id) {
+        /// Opaque id, `event-…`.
+        id -> Text,
+        /// The user.
+        user_id -> Text,
+        /// The operationId served.
+        service -> Text,
+        /// Request summary (JSON, secrets removed).
+        input -> Text,
+        /// Response summary (JSON).
+        output -> Text,
+        /// Service-specific data (JSON).
+        service_data -> Nullable<Text>,
+        /// When.
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(client_keys -> users (user_id));
+diesel::joinable!(client_refresh_tokens -> client_keys (client_key_id));
+diesel::joinable!(events -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    refresh_tokens,
+    one_time_tokens,
+    recovery_codes,
+    client_keys,
+    client_refresh_tokens,
+    events,
+);

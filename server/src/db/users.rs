@@ -1,4 +1,5 @@
-//! User rows: insert and look-up, written once for both backends.
+//! User rows: insert, look-up and the updates the auth and accounts groups make, written
+//! once for both backends.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -9,8 +10,8 @@ use super::{DbConn, DbError};
 use crate::with_conn;
 
 /// A row of `users`.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = users)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
 pub struct UserRow {
     /// Opaque id, `user-…`.
     pub id: String,
@@ -20,14 +21,78 @@ pub struct UserRow {
     pub password_hash: String,
     /// `user`, `staff` or `admin`.
     pub role: String,
-    /// Account status.
+    /// `pending` or `active`.
     pub status: String,
     /// Display name.
     pub display_name: Option<String>,
-    /// Creation time (UTC).
+    /// `individual` or `company`.
+    pub entity_type: String,
+    /// Billing country (ISO 3166-1 alpha-2).
+    pub billing_country: Option<String>,
+    /// Billing postal code.
+    pub billing_zip_code: Option<String>,
+    /// Billing street address.
+    pub billing_address: Option<String>,
+    /// Billing state or region.
+    pub billing_state: Option<String>,
+    /// Ethereum wallet address.
+    pub wallet_address: Option<String>,
+    /// When the email was verified.
+    pub verified_at: Option<NaiveDateTime>,
+    /// Last successful login.
+    pub last_login_at: Option<NaiveDateTime>,
+    /// Consecutive failed logins.
+    pub failed_logins: i32,
+    /// Locked until.
+    pub locked_until: Option<NaiveDateTime>,
+    /// Banned.
+    pub banned: bool,
+    /// Ban reason.
+    pub ban_reason: Option<String>,
+    /// Ban end.
+    pub ban_expires: Option<NaiveDateTime>,
+    /// TOTP secret (base32).
+    pub totp_secret: Option<String>,
+    /// 2FA on.
+    pub totp_enabled: bool,
+    /// Last accepted TOTP step.
+    pub totp_last_step: Option<i64>,
+    /// Created (UTC).
     pub created_at: NaiveDateTime,
-    /// Last update time (UTC).
+    /// Updated (UTC).
     pub updated_at: NaiveDateTime,
+}
+
+impl UserRow {
+    /// A new `pending` user with defaults for everything but the credentials.
+    pub fn new(id: String, email: String, password_hash: String, now: NaiveDateTime) -> Self {
+        Self {
+            id,
+            email,
+            password_hash,
+            role: "user".into(),
+            status: "pending".into(),
+            display_name: None,
+            entity_type: "individual".into(),
+            billing_country: None,
+            billing_zip_code: None,
+            billing_address: None,
+            billing_state: None,
+            wallet_address: None,
+            verified_at: None,
+            last_login_at: None,
+            failed_logins: 0,
+            locked_until: None,
+            banned: false,
+            ban_reason: None,
+            ban_expires: None,
+            totp_secret: None,
+            totp_enabled: false,
+            totp_last_step: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 /// Inserts `user`; a taken email is [`DbError::Conflict`].
@@ -42,8 +107,77 @@ pub async fn find(conn: &mut DbConn, id: &str) -> Result<UserRow, DbError> {
     Ok(row)
 }
 
+/// The user with `email` (already lower-cased); [`DbError::NotFound`] when there is none.
+pub async fn find_by_email(conn: &mut DbConn, email: &str) -> Result<UserRow, DbError> {
+    let row = with_conn!(conn, c => users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(c)
+        .await)?;
+    Ok(row)
+}
+
+/// Writes every column of `user` (by id); [`DbError::NotFound`] when it is gone.
+pub async fn save(conn: &mut DbConn, user: &UserRow) -> Result<(), DbError> {
+    let n = with_conn!(conn, c => diesel::update(users::table.find(&user.id)).set(user).execute(c).await)?;
+    if n == 0 { Err(DbError::NotFound) } else { Ok(()) }
+}
+
 /// Number of users.
 pub async fn count(conn: &mut DbConn) -> Result<i64, DbError> {
     let n = with_conn!(conn, c => users::table.count().get_result(c).await)?;
     Ok(n)
+}
+
+/// Counts a failed login of `id`: the new count; at `max` the account locks until `lock_until`
+/// and the count starts again.
+pub async fn record_failed_login(
+    conn: &mut DbConn,
+    id: &str,
+    max: i32,
+    lock_until: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<i32, DbError> {
+    let id = id.to_owned();
+    crate::write_tx!(conn, c => {
+        let current: i32 = users::table.find(&id).select(users::failed_logins).first(c).await?;
+        let count = current + 1;
+        if count >= max {
+            diesel::update(users::table.find(&id))
+                .set((users::failed_logins.eq(0), users::locked_until.eq(Some(lock_until)), users::updated_at.eq(now)))
+                .execute(c)
+                .await?;
+        } else {
+            diesel::update(users::table.find(&id)).set(users::failed_logins.eq(count)).execute(c).await?;
+        }
+        Ok::<_, DbError>(count)
+    })
+}
+
+/// Records a successful login: failure count reset, lock lifted, `last_login_at` set.
+pub async fn record_login(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
+    with_conn!(conn, c => diesel::update(users::table.find(id))
+        .set((
+            users::failed_logins.eq(0),
+            users::locked_until.eq(None::<NaiveDateTime>),
+            users::last_login_at.eq(Some(now)),
+            users::updated_at.eq(now),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// Accepts TOTP step `step` for `id` only if it is later than the last accepted one; whether
+/// it was (a code works once, even under concurrent requests).
+pub async fn claim_totp_step(conn: &mut DbConn, id: &str, step: i64) -> Result<bool, DbError> {
+    let n = with_conn!(conn, c => diesel::update(
+        users::table
+            .find(id)
+            .filter(users::totp_last_step.is_null().or(users::totp_last_step.lt(step))),
+    )
+    .set(users::totp_last_step.eq(Some(step)))
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
 }

@@ -37,6 +37,23 @@ pub fn middleware<E: Endpoint + 'static>(
         .around(request_context)
 }
 
+/// The authenticated user of a request, filled in by the auth extractors so the access log
+/// (and the audit trail) can name them.
+#[derive(Clone, Default)]
+pub struct RequestUser(Arc<std::sync::OnceLock<String>>);
+
+impl RequestUser {
+    /// Records the user id (first call wins).
+    pub fn set(&self, user_id: &str) {
+        let _ = self.0.set(user_id.to_owned());
+    }
+
+    /// The user id, once known.
+    pub fn get(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
 /// CORS for the configured origins, if any.
 fn cors(origins: &[String]) -> Option<Cors> {
     let origins: Vec<&str> = origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
@@ -59,8 +76,10 @@ fn cors(origins: &[String]) -> Option<Cors> {
 /// Assigns the request id (in a task-local for error bodies and logs), turns every error —
 /// poem's plain-text ones included — into the one JSON error body, echoes `X-Request-Id`
 /// and writes one access-log line.
-async fn request_context<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+async fn request_context<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
     let id = request_id::from_request(&req);
+    let user = RequestUser::default();
+    req.extensions_mut().insert(user.clone());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let started = Instant::now();
@@ -79,10 +98,11 @@ async fn request_context<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<
     }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let user_id = user.get().unwrap_or("-");
     if status >= 500 {
-        tracing::error!(request_id = %id, %method, %path, status, latency_ms, "request");
+        tracing::error!(request_id = %id, %method, %path, status, latency_ms, user_id, "request");
     } else {
-        tracing::info!(request_id = %id, %method, %path, status, latency_ms, "request");
+        tracing::info!(request_id = %id, %method, %path, status, latency_ms, user_id, "request");
     }
     Ok(response)
 }

@@ -9,17 +9,12 @@ use meridian_server::write_tx;
 use crate::support::{backends, fresh};
 
 fn user(id: &str, email: &str) -> users::UserRow {
-    let now = Utc::now().naive_utc();
-    users::UserRow {
-        id: id.into(),
-        email: email.into(),
-        password_hash: "$argon2id$placeholder".into(),
-        role: "user".into(),
-        status: "pending".into(),
-        display_name: None,
-        created_at: now,
-        updated_at: now,
-    }
+    users::UserRow::new(
+        id.into(),
+        email.into(),
+        "$argon2id$placeholder".into(),
+        Utc::now().naive_utc(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]

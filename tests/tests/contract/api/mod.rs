@@ -1,3 +1,4 @@
 //! Tests under `/api`.
 
+mod auth;
 mod health;

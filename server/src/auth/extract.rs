@@ -1,0 +1,234 @@
+//! poem-openapi extractors for the security requirements the specs use:
+//! `[{bearerAuth: []}, {cookieAuth: []}]` ([`UserAuth`]), `[{}]` ([`Anonymous`]),
+//! `[{basicAuth: []}]` ([`BasicAuth`]) and `[{basicAuth: []}, {}]` ([`OptionalBasicAuth`]).
+//! Failures are [`ApiError`]s carried inside `poem::Error`, so they reach the caller as the
+//! one error body with the right status.
+
+use base64::Engine;
+use poem::Request;
+use poem::http::header;
+use poem_openapi::registry::{MetaSecurityScheme, Registry};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+
+use super::tokens::TokenKind;
+use super::{Principal, authenticate};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The cookie browser clients authenticate with (seed 000).
+pub const ACCESS_COOKIE: &str = "accessToken";
+
+fn register_bearer_and_cookie(registry: &mut Registry) {
+    registry.create_security_scheme(
+        "bearerAuth",
+        MetaSecurityScheme {
+            ty: "http",
+            description: Some("`Authorization: Bearer <token>`: a user access, account or client token."),
+            name: None,
+            key_in: None,
+            scheme: Some("bearer"),
+            bearer_format: Some("JWT"),
+            flows: None,
+            openid_connect_url: None,
+        },
+    );
+    registry.create_security_scheme(
+        "cookieAuth",
+        MetaSecurityScheme {
+            ty: "apiKey",
+            description: Some("The httpOnly `accessToken` cookie set by login (browser clients)."),
+            name: Some(ACCESS_COOKIE),
+            key_in: Some("cookie"),
+            scheme: None,
+            bearer_format: None,
+            flows: None,
+            openid_connect_url: None,
+        },
+    );
+}
+
+fn register_basic(registry: &mut Registry) {
+    registry.create_security_scheme(
+        "basicAuth",
+        MetaSecurityScheme {
+            ty: "http",
+            description: Some("HTTP Basic credentials."),
+            name: None,
+            key_in: None,
+            scheme: Some("basic"),
+            bearer_format: None,
+            flows: None,
+            openid_connect_url: None,
+        },
+    );
+}
+
+/// The application state attached to the route.
+pub fn state(req: &Request) -> poem::Result<&AppState> {
+    req.data::<AppState>()
+        .ok_or_else(|| ApiError::internal("AppState is not attached to the route").into())
+}
+
+/// The value of cookie `name`, if the request has it.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|line| {
+            line.split(';').find_map(|pair| {
+                let (k, v) = pair.trim().split_once('=')?;
+                (k == name && !v.is_empty()).then(|| v.to_owned())
+            })
+        })
+}
+
+/// The access token of a request: the `accessToken` cookie first, then the bearer header
+/// (seed 000's resolution order).
+pub fn bearer_token(req: &Request) -> Option<String> {
+    cookie(req, ACCESS_COOKIE).or_else(|| {
+        let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_owned())
+    })
+}
+
+/// HTTP Basic credentials (RFC 7617), as sent.
+pub fn basic_credentials(req: &Request) -> Option<(String, String)> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// A signed-in user (access or account token, by bearer header or cookie). A client token
+/// is refused with 403: client keys act on trading, credit and loans, never on accounts.
+pub struct UserAuth(pub Principal);
+
+impl<'a> ApiExtractor<'a> for UserAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_bearer_and_cookie(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec!["bearerAuth", "cookieAuth"]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut poem::RequestBody,
+        _opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let state = state(req)?;
+        let token = bearer_token(req)
+            .ok_or_else(|| ApiError::Unauthorized("Authentication required: send a bearer token.".into()))?;
+        let principal = authenticate(
+            state,
+            &token,
+            &[TokenKind::Access, TokenKind::Account, TokenKind::Client],
+        )
+        .await?;
+        if principal.kind == TokenKind::Client {
+            return Err(ApiError::Forbidden(
+                "Client tokens act on trading, credit and loans only; use an account or user token here.".into(),
+            )
+            .into());
+        }
+        if let Some(slot) = req.extensions().get::<crate::http::RequestUser>() {
+            slot.set(&principal.user.id);
+        }
+        Ok(Self(principal))
+    }
+}
+
+/// Explicitly anonymous (`security: [{}]`): operations whose credentials travel in the body.
+pub struct Anonymous;
+
+impl<'a> ApiExtractor<'a> for Anonymous {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn security_schemes() -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    fn has_security_fallback() -> bool {
+        true
+    }
+
+    async fn from_request(
+        _req: &'a Request,
+        _body: &mut poem::RequestBody,
+        _opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(Self)
+    }
+}
+
+/// Required HTTP Basic credentials (`security: [{basicAuth: []}]`), as `(user, password)`.
+pub struct BasicAuth(pub String, pub String);
+
+impl<'a> ApiExtractor<'a> for BasicAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_basic(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec!["basicAuth"]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut poem::RequestBody,
+        _opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let (user, password) = basic_credentials(req).ok_or_else(|| {
+            ApiError::Unauthorized("Send HTTP Basic credentials (email or user id, password).".into())
+        })?;
+        Ok(Self(user, password))
+    }
+}
+
+/// Optional HTTP Basic credentials (`security: [{basicAuth: []}, {}]`): client credentials by
+/// Basic or in the form body (RFC 6749 §2.3.1).
+pub struct OptionalBasicAuth(pub Option<(String, String)>);
+
+impl<'a> ApiExtractor<'a> for OptionalBasicAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_basic(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec!["basicAuth"]
+    }
+
+    fn has_security_fallback() -> bool {
+        true
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut poem::RequestBody,
+        _opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(Self(basic_credentials(req)))
+    }
+}

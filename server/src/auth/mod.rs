@@ -1,0 +1,103 @@
+//! Authentication: passwords, signed tokens, opaque secrets, and the extractors that turn a
+//! request's credentials into a [`Principal`] (or the documented 401/403).
+
+pub mod email;
+pub mod extract;
+pub mod flows;
+pub mod password;
+pub mod secret;
+pub mod tokens;
+pub mod totp;
+
+use chrono::Utc;
+
+use crate::db::users::UserRow;
+use crate::db::{DbError, sessions, users};
+use crate::error::ApiError;
+use crate::state::AppState;
+use tokens::{TokenError, TokenKind};
+
+/// Who a request acts for.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The user (for client tokens: the key's owner).
+    pub user: UserRow,
+    /// The kind of token presented.
+    pub kind: TokenKind,
+    /// The session of a user or account token.
+    pub session_id: Option<String>,
+    /// The client key of a client token.
+    pub client_key_id: Option<String>,
+    /// The scopes of a client token.
+    pub scopes: Vec<String>,
+}
+
+/// 401 for a refused token, with a reason that does not help an attacker.
+fn unauthorized(error: TokenError) -> ApiError {
+    ApiError::Unauthorized(match error {
+        TokenError::Expired => "The access token has expired; refresh it or log in again.".into(),
+        TokenError::Invalid => "The access token is invalid.".into(),
+    })
+}
+
+/// Verifies `token` and loads who it stands for: the session must be active (so logout,
+/// password changes and bans take effect on the next request) and the user not banned.
+pub async fn authenticate(state: &AppState, token: &str, kinds: &[TokenKind]) -> Result<Principal, ApiError> {
+    let claims = state.keys.verify(token, kinds).map_err(unauthorized)?;
+    let now = Utc::now().naive_utc();
+    let mut conn = state.db.conn().await?;
+    let revoked = || ApiError::Unauthorized("The session has ended; log in again.".into());
+    let (session_id, client_key_id, scopes) = match claims.typ {
+        TokenKind::Access | TokenKind::Account => {
+            let sid = claims.sid.clone().ok_or_else(|| unauthorized(TokenError::Invalid))?;
+            let session = match sessions::find(&mut conn, &sid).await {
+                Ok(s) => s,
+                Err(DbError::NotFound) => return Err(revoked()),
+                Err(e) => return Err(e.into()),
+            };
+            if !session.is_active(now) || session.user_id != claims.sub {
+                return Err(revoked());
+            }
+            (Some(sid), None, Vec::new())
+        }
+        TokenKind::Client => {
+            let cid = claims.cid.clone().ok_or_else(|| unauthorized(TokenError::Invalid))?;
+            let key = match crate::db::client_keys::find(&mut conn, &cid).await {
+                Ok(k) => k,
+                Err(DbError::NotFound) => return Err(ApiError::Unauthorized("The client key was deleted.".into())),
+                Err(e) => return Err(e.into()),
+            };
+            if !key.enabled || key.user_id != claims.sub {
+                return Err(ApiError::Unauthorized("The client key is disabled.".into()));
+            }
+            let scopes = claims
+                .scope
+                .as_deref()
+                .unwrap_or("")
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            (None, Some(cid), scopes)
+        }
+    };
+    let user = match users::find(&mut conn, &claims.sub).await {
+        Ok(u) => u,
+        Err(DbError::NotFound) => return Err(revoked()),
+        Err(e) => return Err(e.into()),
+    };
+    if is_banned(&user, now) {
+        return Err(ApiError::Forbidden("This account is banned.".into()));
+    }
+    Ok(Principal {
+        user,
+        kind: claims.typ,
+        session_id,
+        client_key_id,
+        scopes,
+    })
+}
+
+/// Whether `user` is banned at `now` (a ban with an expiry ends then).
+pub fn is_banned(user: &UserRow, now: chrono::NaiveDateTime) -> bool {
+    user.banned && user.ban_expires.is_none_or(|end| end > now)
+}

@@ -1,0 +1,3 @@
+//! Tests under `/api/auth`.
+
+mod sessions;

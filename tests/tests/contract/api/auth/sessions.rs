@@ -1,0 +1,338 @@
+//! `/api/auth/register`, `/login`, `/logout`, `/refresh`: seed 003's shapes, sessions that end
+//! at once, refresh rotation with reuse detection, lockout, and the cookie of seed 000.
+
+use meridian_contract_tests::TestServer;
+use meridian_contract_tests::fixtures::{PASSWORD, client_with_token, login, register, signed_in_user, unique_email};
+use serde_json::{Value, json};
+
+fn status(error: &meridian::Error<meridian::types::ApiErrorBody>) -> u16 {
+    error.status().map(|s| s.as_u16()).unwrap_or(0)
+}
+
+async fn post(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
+    let response = server
+        .http()
+        .post(format!("{}{path}", server.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn register_answers_seed_003s_201_shape() {
+    let server = TestServer::start().await;
+    let email = unique_email("reg");
+    let (status, body) = post(
+        &server,
+        "/api/auth/register",
+        json!({"email": email, "password": "SecurePass123!"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["success"], true);
+    assert_eq!(body["user"]["email"], email.as_str());
+    assert_eq!(body["user"]["status"], "pending");
+    assert!(body["user"]["id"].as_str().unwrap().starts_with("user-"));
+    assert!(body["user"]["created_at"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test]
+async fn register_refuses_duplicates_case_insensitively_and_weak_passwords() {
+    let server = TestServer::start().await;
+    let email = unique_email("dup");
+    register(&server, &email, PASSWORD).await;
+    let (status, body) = post(
+        &server,
+        "/api/auth/register",
+        json!({"email": email.to_uppercase(), "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = post(
+        &server,
+        "/api/auth/register",
+        json!({"email": unique_email("weak"), "password": "weakpassword"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "password");
+    assert!(body["message"].as_str().unwrap().contains("uppercase"), "{body}");
+    let (status, body) = post(
+        &server,
+        "/api/auth/register",
+        json!({"email": "not-an-email", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "email");
+    let long = format!("Aa1!{}", "x".repeat(124));
+    let (status, body) = post(
+        &server,
+        "/api/auth/register",
+        json!({"email": unique_email("long"), "password": long}),
+    )
+    .await;
+    assert_eq!(status, 201, "a 128-character password is accepted: {body}");
+}
+
+#[tokio::test]
+async fn login_answers_tokens_and_sets_cookies() {
+    let server = TestServer::start().await;
+    let email = unique_email("login");
+    register(&server, &email, PASSWORD).await;
+    let response = server
+        .http()
+        .post(format!("{}/api/auth/login", server.url))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("accessToken=") && c.contains("HttpOnly")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("refreshToken=") && c.contains("HttpOnly")),
+        "{cookies:?}"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "Login successful");
+    assert_eq!(body["tokens"]["token_type"], "Bearer");
+    assert_eq!(body["tokens"]["expires_in"], 900);
+    assert_eq!(body["user"]["status"], "pending");
+    // The cookie alone authenticates (seed 000).
+    let access = cookies.iter().find(|c| c.starts_with("accessToken=")).unwrap();
+    let cookie = access.split(';').next().unwrap();
+    let me = server
+        .http()
+        .post(format!("{}/api/auth/logout", server.url))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_emails_get_the_same_401() {
+    let server = TestServer::start().await;
+    let email = unique_email("wrong");
+    register(&server, &email, PASSWORD).await;
+    let (s1, b1) = post(
+        &server,
+        "/api/auth/login",
+        json!({"email": email, "password": "WrongPass123!"}),
+    )
+    .await;
+    let (s2, b2) = post(
+        &server,
+        "/api/auth/login",
+        json!({"email": unique_email("nobody"), "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!((s1, s2), (401, 401));
+    assert_eq!(b1["message"], b2["message"]);
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_account_with_seed_000s_text() {
+    let server = TestServer::start().await;
+    let email = unique_email("lock");
+    register(&server, &email, PASSWORD).await;
+    for n in 1..=4 {
+        let (status, _) = post(
+            &server,
+            "/api/auth/login",
+            json!({"email": email, "password": "WrongPass123!"}),
+        )
+        .await;
+        assert_eq!(status, 401, "attempt {n}");
+    }
+    let response = server
+        .http()
+        .post(format!("{}/api/auth/login", server.url))
+        .json(&json!({"email": email, "password": "WrongPass123!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 423);
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1700..=1800).contains(&retry_after), "{retry_after}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "Account is locked due to multiple failed login attempts. Please try again in 30 minute(s)."
+    );
+    // Even the right password is refused while locked, without saying it was right.
+    let (status, body) = post(
+        &server,
+        "/api/auth/login",
+        json!({"email": email, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 423, "{body}");
+}
+
+#[tokio::test]
+async fn a_success_resets_the_failure_count() {
+    let server = TestServer::start().await;
+    let email = unique_email("reset");
+    register(&server, &email, PASSWORD).await;
+    for _ in 0..4 {
+        post(
+            &server,
+            "/api/auth/login",
+            json!({"email": email, "password": "WrongPass123!"}),
+        )
+        .await;
+    }
+    login(&server, &email, PASSWORD).await;
+    for _ in 0..4 {
+        let (status, _) = post(
+            &server,
+            "/api/auth/login",
+            json!({"email": email, "password": "WrongPass123!"}),
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_at_once() {
+    let server = TestServer::start().await;
+    let user = signed_in_user(&server, "logout").await;
+    let client = client_with_token(&server, &user.access_token);
+    let bye = client.logout().await.expect("logout").into_inner();
+    assert_eq!(bye.message, "Logout successful");
+    // The same access token is refused on the next request, not at expiry.
+    let again = client.logout().await.expect_err("revoked");
+    assert_eq!(status(&again), 401);
+    // And the session's refresh token is dead too.
+    let (status, _) = post(
+        &server,
+        "/api/auth/refresh",
+        json!({"refresh_token": user.refresh_token}),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_a_replayed_token_revokes_the_family() {
+    let server = TestServer::start().await;
+    let user = signed_in_user(&server, "rotate").await;
+    let (status, first) = post(
+        &server,
+        "/api/auth/refresh",
+        json!({"refresh_token": user.refresh_token}),
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["message"], "Token refreshed");
+    let rotated = first["tokens"]["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rotated, user.refresh_token);
+    // Replay the first token: reuse detected, the whole session revoked.
+    let (status, _) = post(
+        &server,
+        "/api/auth/refresh",
+        json!({"refresh_token": user.refresh_token}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = post(&server, "/api/auth/refresh", json!({"refresh_token": rotated})).await;
+    assert_eq!(status, 401, "the rotated token died with its family");
+    let new_access = first["tokens"]["access_token"].as_str().unwrap();
+    let error = client_with_token(&server, new_access)
+        .logout()
+        .await
+        .expect_err("session revoked");
+    assert_eq!(status_of(&error), 401);
+}
+
+fn status_of(error: &meridian::Error<meridian::types::ApiErrorBody>) -> u16 {
+    status(error)
+}
+
+#[tokio::test]
+async fn refresh_reads_the_cookie_when_the_body_has_no_token() {
+    let server = TestServer::start().await;
+    let user = signed_in_user(&server, "cookie").await;
+    let response = server
+        .http()
+        .post(format!("{}/api/auth/refresh", server.url))
+        .header("cookie", format!("refreshToken={}", user.refresh_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, body) = post(&server, "/api/auth/refresh", json!({})).await;
+    assert_eq!(status, 401, "{body}");
+}
+
+#[tokio::test]
+async fn tokens_are_refused_when_forged_or_missing() {
+    let server = TestServer::start().await;
+    let user = signed_in_user(&server, "forge").await;
+    let error = server.client().logout().await.expect_err("no token");
+    assert_eq!(status(&error), 401);
+    let mut parts: Vec<String> = user.access_token.split('.').map(str::to_owned).collect();
+    parts[2] = parts[2].chars().rev().collect();
+    let error = client_with_token(&server, &parts.join("."))
+        .logout()
+        .await
+        .expect_err("bad signature");
+    assert_eq!(status(&error), 401);
+    let response = server
+        .http()
+        .post(format!("{}/api/auth/logout", server.url))
+        .bearer_auth("not-a-jwt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+}
+
+#[tokio::test]
+async fn login_bodies_are_validated_field_by_field() {
+    let server = TestServer::start().await;
+    let (status, body) = post(&server, "/api/auth/login", json!({"email": "a@example.com"})).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["field"], "password", "{body}");
+    let (status, body) = post(
+        &server,
+        "/api/auth/login",
+        json!({"email": "a@example.com", "password": "x", "pasword": "y"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["field"], "pasword", "{body}");
+    let big = "x".repeat(70_000);
+    let (status, _) = post(
+        &server,
+        "/api/auth/login",
+        json!({"email": "a@example.com", "password": big}),
+    )
+    .await;
+    assert_eq!(status, 413);
+}
