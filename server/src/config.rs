@@ -43,7 +43,8 @@ pub struct Config {
     #[arg(long, env = "MERIDIAN_REDIS_PREFIX", default_value = "meridian")]
     pub redis_prefix: String,
 
-    /// Rate limits: `on` (seed 003's budgets), `off`, or a multiplier such as `x100`.
+    /// Rate limits: `on` (seed 003's budgets), `off`, a multiplier such as `x100`, or a divisor
+    /// such as `/100` (each budget at least 1).
     #[arg(long, env = "MERIDIAN_RATE_LIMITS", default_value = "on")]
     pub rate_limits: RateLimitMode,
 
@@ -60,6 +61,11 @@ pub struct Config {
     /// Production mode: refuse to start without an explicit JWT secret.
     #[arg(long, env = "MERIDIAN_PRODUCTION")]
     pub production: bool,
+
+    /// Email of the first admin: that account gets the `admin` role at start-up if it exists,
+    /// or when it registers. Later admins are appointed through `PATCH /api/admin/users/{id}`.
+    #[arg(long, env = "MERIDIAN_BOOTSTRAP_ADMIN")]
+    pub bootstrap_admin: Option<String>,
 
     /// Directory for development state (the generated JWT key).
     #[arg(long, env = "MERIDIAN_DATA_DIR", default_value = "data")]

@@ -491,22 +491,35 @@ struct ApiErrorBodySchema;
 /// Registry key for the `FieldError` schema.
 struct FieldErrorSchema;
 
-/// The success half of [`ApiResult`]: the operation's response, or — when poem-openapi fails
-/// to parse the request before the handler runs — the error it was turned into.
-pub enum Success<T> {
-    /// The handler's response.
-    Ok(T),
-    /// A request that failed to parse, as the one error body.
-    Rejected(ApiError),
+/// What a request that fails to parse before its handler runs becomes: the error of the
+/// operation's error shape ([`ApiError`] everywhere, RFC 6749's on `/api/oauth/*`).
+pub trait Rejection: IntoResponse + Send + Sized {
+    /// The rejection for one of poem's errors.
+    fn from_poem_error(err: &poem::Error) -> Self;
 }
 
-impl<T> From<T> for Success<T> {
+impl Rejection for ApiError {
+    fn from_poem_error(err: &poem::Error) -> Self {
+        ApiError::from_poem(err)
+    }
+}
+
+/// The success half of [`ApiResult`]: the operation's response, or — when poem-openapi fails
+/// to parse the request before the handler runs — the error it was turned into.
+pub enum Success<T, R = ApiError> {
+    /// The handler's response.
+    Ok(T),
+    /// A request that failed to parse, in the operation's error shape.
+    Rejected(R),
+}
+
+impl<T, R> From<T> for Success<T, R> {
     fn from(value: T) -> Self {
         Self::Ok(value)
     }
 }
 
-impl<T: IntoResponse> IntoResponse for Success<T> {
+impl<T: IntoResponse, R: Rejection> IntoResponse for Success<T, R> {
     fn into_response(self) -> Response {
         match self {
             Self::Ok(value) => value.into_response(),
@@ -515,7 +528,7 @@ impl<T: IntoResponse> IntoResponse for Success<T> {
     }
 }
 
-impl<T: ApiResponse> ApiResponse for Success<T> {
+impl<T: ApiResponse, R: Rejection> ApiResponse for Success<T, R> {
     const BAD_REQUEST_HANDLER: bool = true;
 
     fn meta() -> MetaResponses {
@@ -531,7 +544,7 @@ impl<T: ApiResponse> ApiResponse for Success<T> {
     }
 
     fn from_parse_request_error(err: poem::Error) -> Self {
-        Self::Rejected(ApiError::from_poem(&err))
+        Self::Rejected(R::from_poem_error(&err))
     }
 }
 

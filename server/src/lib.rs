@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod docs;
+pub mod domain;
 pub mod error;
 pub mod http;
 pub mod mailer;
@@ -59,6 +60,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config.rate_limits,
         redis.clone().map(|conn| RedisStore::new(conn, &config.redis_prefix)),
     );
+    if let Some(email) = &config.bootstrap_admin {
+        bootstrap_admin(&db, email).await?;
+    }
     let keys = auth::tokens::Keys::new(&secrets::jwt_secret(&config)?)?;
     let config_mailer = config.mailer.clone();
     Ok(AppState::new(Inner {
@@ -70,6 +74,26 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         mailer: mailer::Mailer::new(config_mailer),
         started_at: Instant::now(),
     }))
+}
+
+/// Gives the account with `email` the admin role, if it exists (`--bootstrap-admin`).
+async fn bootstrap_admin(db: &Db, email: &str) -> anyhow::Result<()> {
+    let email = auth::flows::normalise_email(email);
+    let mut conn = db.conn().await?;
+    match db::users::find_by_email(&mut conn, &email).await {
+        Ok(mut user) if user.role != "admin" => {
+            user.role = "admin".into();
+            user.updated_at = chrono::Utc::now().naive_utc();
+            db::users::save(&mut conn, &user).await?;
+            tracing::warn!(%email, "bootstrap admin: granted the admin role");
+        }
+        Ok(_) => {}
+        Err(db::DbError::NotFound) => {
+            tracing::warn!(%email, "bootstrap admin: no such account yet; it becomes admin when it registers");
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(())
 }
 
 /// The whole application: the API, the documents and Swagger UI, inside the middleware.

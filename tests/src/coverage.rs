@@ -71,8 +71,8 @@ pub fn read_records(dir: &Path) -> BTreeMap<(String, u16), BTreeSet<String>> {
     reached
 }
 
-/// Parses the exceptions file: `operationId status  # reason`; a line without a reason is
-/// an error.
+/// Parses the exceptions file: `operationId status  # reason` (`*` as the operationId stands
+/// for every operation documenting that status); a line without a reason is an error.
 pub fn parse_exceptions(text: &str) -> Result<BTreeMap<(String, u16), String>, String> {
     let mut out = BTreeMap::new();
     for (n, raw) in text.lines().enumerate() {
@@ -127,6 +127,8 @@ pub fn report(
         for &status in &op.statuses {
             let key = (op.operation_id.clone(), status);
             documented.insert(key.clone());
+            let wildcard = ("*".to_owned(), status);
+            let excepted = exceptions.get(&key).or_else(|| exceptions.get(&wildcard));
             let state = if let Some(tests) = reached.get(&key) {
                 if exceptions.contains_key(&key) {
                     problems.push(format!(
@@ -135,7 +137,7 @@ pub fn report(
                     ));
                 }
                 PairState::Reached(tests.clone())
-            } else if let Some(reason) = exceptions.get(&key) {
+            } else if let Some(reason) = excepted {
                 PairState::Excepted(reason.clone())
             } else if unimplemented.contains(&op.operation_id) {
                 PairState::Unimplemented
@@ -147,7 +149,7 @@ pub fn report(
         }
     }
     for key in exceptions.keys() {
-        if !documented.contains(key) {
+        if key.0 != "*" && !documented.contains(key) {
             problems.push(format!(
                 "{} {}: in the exceptions file but not documented",
                 key.0, key.1
@@ -224,6 +226,21 @@ mod tests {
         let exceptions = parse_exceptions("a 200 # x\nz 404 # y\n").unwrap();
         let (_, problems) = report(&ops, &reached, &exceptions, &BTreeSet::new());
         assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    #[test]
+    fn a_wildcard_excepts_a_status_everywhere_but_never_hides_a_reached_pair() {
+        let ops = vec![op("a", &[200, 500]), op("b", &[200, 500])];
+        let mut reached = BTreeMap::new();
+        for id in ["a", "b"] {
+            reached.insert((id.to_owned(), 200), BTreeSet::from(["t".to_owned()]));
+        }
+        reached.insert(("b".to_owned(), 500), BTreeSet::from(["t".to_owned()]));
+        let exceptions = parse_exceptions("* 500  # only bugs produce it\n").unwrap();
+        let (rows, problems) = report(&ops, &reached, &exceptions, &BTreeSet::new());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(matches!(rows[1].2, PairState::Excepted(_)));
+        assert!(matches!(rows[3].2, PairState::Reached(_)));
     }
 
     #[test]

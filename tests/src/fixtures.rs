@@ -135,3 +135,93 @@ pub async fn set_role(server: &TestServer, user_id: &str, role: &str) {
         .await
         .expect("role saved");
 }
+
+/// A client token of `user` (a new client key with every scope, then the Bloq
+/// client-credentials grant), through raw HTTP.
+pub async fn client_token(server: &TestServer, user: &SignedIn) -> String {
+    let http = server.http();
+    let key: Value = http
+        .post(format!("{}/api/users/me/client-keys", server.url))
+        .bearer_auth(&user.access_token)
+        .json(&serde_json::json!({"name": "fixture"}))
+        .send()
+        .await
+        .expect("client key created")
+        .json()
+        .await
+        .expect("client key JSON");
+    let grant: Value = http
+        .post(format!("{}/api/auth/token", server.url))
+        .json(&serde_json::json!({
+            "grantType": "clientCredentials",
+            "clientId": key["clientId"],
+            "clientSecret": key["clientSecret"],
+        }))
+        .send()
+        .await
+        .expect("client token granted")
+        .json()
+        .await
+        .expect("client token JSON");
+    grant["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no accessToken in {grant}"))
+        .to_owned()
+}
+
+/// A raw JSON request through the validating proxy (for requests the SDK cannot make, such
+/// as malformed bodies): the status and the JSON body (`null` when there is none).
+pub async fn request(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let mut request = server.http().request(method, format!("{}{path}", server.url));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("the proxy answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// [`request`] for an anonymous JSON `POST`.
+pub async fn post_json(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
+    request(server, "POST", path, None, Some(body)).await
+}
+
+/// The status and JSON body of an SDK call that must fail with a documented error.
+pub fn failure<T: std::fmt::Debug>(result: Result<T, meridian::Error<meridian::types::ApiErrorBody>>) -> (u16, Value) {
+    match result {
+        Err(meridian::Error::ErrorResponse(response)) => {
+            let status = response.status().as_u16();
+            (status, serde_json::to_value(response.into_inner()).expect("error body"))
+        }
+        other => panic!("expected an error response, got {other:?}"),
+    }
+}
+
+/// A generated-SDK request body from JSON (validated by the SDK's own types).
+#[macro_export]
+macro_rules! sdk_body {
+    ($($json:tt)+) => {
+        serde_json::from_value(serde_json::json!($($json)+)).expect("a valid SDK body")
+    };
+}
+
+/// Creates a client key for `token` with `body` through the SDK; its JSON.
+pub async fn create_key(server: &TestServer, token: &str, body: Value) -> Value {
+    let request: meridian::types::ClientKeyCreateRequest = serde_json::from_value(body).expect("a key request");
+    let created = client_with_token(server, token)
+        .create_client_key(&request)
+        .await
+        .expect("key created")
+        .into_inner();
+    serde_json::to_value(created).expect("key JSON")
+}

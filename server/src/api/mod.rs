@@ -6,6 +6,7 @@ pub mod auth;
 pub mod auth_email;
 pub mod client_keys;
 pub mod cookies;
+pub mod oauth_error;
 pub mod system;
 pub mod tokens;
 pub mod two_factor;
@@ -105,5 +106,33 @@ pub mod statuses {
     crate::error_statuses!(
         /// Secured operations with a body that may conflict.
         SecuredConflict: 400, 401, 403, 409, 413, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// `get_2fa_setup`: secured, no body, may conflict.
+        TwoFactorSetup: 400, 401, 403, 409, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// `disable_2fa`: secured with a body, may conflict, checks the password (lockout).
+        TwoFactorDisable: 400, 401, 403, 409, 413, 423, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// `delete_current_user`.
+        AccountDelete: 400, 401, 403, 409, 413, 423, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// `change_password`.
+        PasswordChange: 400, 401, 403, 413, 423, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// Admin changes of one resource with a body.
+        SecuredLookupConflict: 400, 401, 403, 404, 409, 413, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// `create_account_token`: HTTP Basic with lockout, no body.
+        AccountToken: 400, 401, 403, 423, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// `oauth_token`, `oauth_revoke` (documented with `OAuthErrorBody`).
+        OAuth: 400, 401, 413, 429, 500, 503
     );
 }

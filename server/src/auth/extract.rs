@@ -106,6 +106,23 @@ pub fn basic_credentials(req: &Request) -> Option<(String, String)> {
     Some((user.to_owned(), password.to_owned()))
 }
 
+/// Tells the request's audit slot who it acts for.
+pub fn record_actor(req: &Request, principal: &Principal, by_cookie: bool) {
+    if let Some(slot) = req.extensions().get::<crate::http::RequestUser>() {
+        let credential = match principal.kind {
+            _ if by_cookie => "cookie",
+            TokenKind::Access => "access_token",
+            TokenKind::Account => "account_token",
+            TokenKind::Client => "client_token",
+        };
+        slot.set(crate::http::Actor {
+            user_id: principal.user.id.clone(),
+            credential,
+            client_key_id: principal.client_key_id.clone(),
+        });
+    }
+}
+
 /// A signed-in user (access or account token, by bearer header or cookie). A client token
 /// is refused with 403: client keys act on trading, credit and loans, never on accounts.
 pub struct UserAuth(pub Principal);
@@ -143,9 +160,7 @@ impl<'a> ApiExtractor<'a> for UserAuth {
             )
             .into());
         }
-        if let Some(slot) = req.extensions().get::<crate::http::RequestUser>() {
-            slot.set(&principal.user.id);
-        }
+        record_actor(req, &principal, cookie(req, ACCESS_COOKIE).is_some());
         Ok(Self(principal))
     }
 }

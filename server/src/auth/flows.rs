@@ -80,7 +80,10 @@ fn access_token(state: &AppState, user: &UserRow, sid: &str) -> String {
 pub async fn register(state: &AppState, email: &str, password: &str) -> Result<UserRow, ApiError> {
     password::check_policy(password).map_err(|message| ApiError::field("password", message))?;
     let hash = password::hash_async(password.to_owned()).await;
-    let user = UserRow::new(secret::id("user"), normalise_email(email), hash, now());
+    let mut user = UserRow::new(secret::id("user"), normalise_email(email), hash, now());
+    if state.config.bootstrap_admin.as_deref().map(normalise_email).as_deref() == Some(user.email.as_str()) {
+        user.role = "admin".into();
+    }
     let mut conn = state.db.conn().await?;
     match users::insert(&mut conn, &user).await {
         Ok(()) => Ok(user),
@@ -137,7 +140,7 @@ pub struct SecondFactor {
 }
 
 /// The 423 of a locked account, with seed 000's text.
-fn locked(until: NaiveDateTime, now: NaiveDateTime) -> ApiError {
+pub fn locked(until: NaiveDateTime, now: NaiveDateTime) -> ApiError {
     let seconds = (until - now).num_seconds().max(1) as u64;
     let minutes = seconds.div_ceil(60);
     ApiError::Locked {
@@ -265,6 +268,13 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<(UserRow, Issued),
     let session = match sessions::rotate(&mut conn, &secret::digest(token), &secret::digest(&new_token), at).await? {
         Rotation::Rotated(session) => session,
         Rotation::Invalid => {
+            // A ban revokes the sessions; tell the holder of such a token why (403), as the
+            // spec documents, rather than a bare 401.
+            if let Some(owner) = sessions::refresh_owner(&mut conn, &secret::digest(token)).await?
+                && is_banned(&users::find(&mut conn, &owner).await?, at)
+            {
+                return Err(ApiError::Forbidden("This account is banned.".into()));
+            }
             return Err(ApiError::Unauthorized(
                 "The refresh token is invalid, expired or revoked.".into(),
             ));

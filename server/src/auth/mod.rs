@@ -1,6 +1,7 @@
 //! Authentication: passwords, signed tokens, opaque secrets, and the extractors that turn a
 //! request's credentials into a [`Principal`] (or the documented 401/403).
 
+pub mod clients;
 pub mod email;
 pub mod extract;
 pub mod flows;
@@ -70,6 +71,11 @@ pub async fn authenticate(state: &AppState, token: &str, kinds: &[TokenKind]) ->
             if !key.enabled || key.user_id != claims.sub {
                 return Err(ApiError::Unauthorized("The client key is disabled.".into()));
             }
+            if !crate::db::client_tokens::access_token_live(&mut conn, &cid, &claims.jti, claims.sid.as_deref(), now)
+                .await?
+            {
+                return Err(ApiError::Unauthorized("The client token was revoked.".into()));
+            }
             let scopes = claims
                 .scope
                 .as_deref()
@@ -100,4 +106,25 @@ pub async fn authenticate(state: &AppState, token: &str, kinds: &[TokenKind]) ->
 /// Whether `user` is banned at `now` (a ban with an expiry ends then).
 pub fn is_banned(user: &UserRow, now: chrono::NaiveDateTime) -> bool {
     user.banned && user.ban_expires.is_none_or(|end| end > now)
+}
+
+/// Roles in increasing power: `user` < `staff` < `admin`.
+pub fn role_rank(role: &str) -> u8 {
+    match role {
+        "admin" => 2,
+        "staff" => 1,
+        _ => 0,
+    }
+}
+
+/// 403 unless `principal`'s role is at least `needed` (`staff` reads admin data, `admin`
+/// changes it).
+pub fn require_role(principal: &Principal, needed: &str) -> Result<(), ApiError> {
+    if role_rank(&principal.user.role) >= role_rank(needed) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "This operation needs the `{needed}` role."
+        )))
+    }
 }

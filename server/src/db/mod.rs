@@ -5,11 +5,15 @@
 //! [`write_tx!`](crate::write_tx), which dispatch on the pooled connection's backend.
 
 pub mod admin;
+pub mod admin_queries;
 pub mod client_keys;
+pub mod client_tokens;
+pub mod events;
 pub mod one_time_tokens;
 pub mod recovery;
 pub mod schema;
 pub mod sessions;
+pub mod two_factor;
 pub mod users;
 
 use std::path::Path;

@@ -187,3 +187,14 @@ pub async fn rotate(conn: &mut DbConn, hash: &str, new_hash: &str, now: NaiveDat
         Ok::<_, DbError>(Rotation::Rotated(session))
     })
 }
+
+/// The user whose session the refresh token with `hash` belongs to, if it exists.
+pub async fn refresh_owner(conn: &mut DbConn, hash: &str) -> Result<Option<String>, DbError> {
+    Ok(with_conn!(conn, c => refresh_tokens::table
+        .inner_join(sessions::table)
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select(sessions::user_id)
+        .first::<String>(c)
+        .await
+        .optional())?)
+}

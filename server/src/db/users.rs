@@ -181,3 +181,102 @@ pub async fn claim_totp_step(conn: &mut DbConn, id: &str, step: i64) -> Result<b
     .await)?;
     Ok(n == 1)
 }
+
+/// The user a wallet address is linked to, if any.
+pub async fn wallet_owner(conn: &mut DbConn, address: &str) -> Result<Option<String>, DbError> {
+    Ok(with_conn!(conn, c => users::table
+        .filter(users::wallet_address.eq(address))
+        .select(users::id)
+        .first::<String>(c)
+        .await
+        .optional())?)
+}
+
+/// Number of users with `role`.
+pub async fn count_role(conn: &mut DbConn, role: &str) -> Result<i64, DbError> {
+    Ok(with_conn!(conn, c => users::table.filter(users::role.eq(role)).count().get_result(c).await)?)
+}
+
+/// Replaces the password hash.
+pub async fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: NaiveDateTime) -> Result<(), DbError> {
+    with_conn!(conn, c => diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// Uses the unexpired, unused verification token with `hash` issued to `user_id` and marks the
+/// email verified (status `active`), in one transaction; whether the token was good.
+pub async fn verify_email_with_token(
+    conn: &mut DbConn,
+    user_id: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    use super::schema::one_time_tokens as ott;
+    let (user_id, hash) = (user_id.to_owned(), hash.to_owned());
+    crate::write_tx!(conn, c => {
+        let used = diesel::update(
+            ott::table
+                .find(&hash)
+                .filter(ott::user_id.eq(&user_id))
+                .filter(ott::purpose.eq("verify_email"))
+                .filter(ott::used_at.is_null())
+                .filter(ott::expires_at.gt(now)),
+        )
+        .set(ott::used_at.eq(Some(now)))
+        .execute(c)
+        .await?;
+        if used != 1 {
+            return Ok(false);
+        }
+        diesel::update(users::table.find(&user_id))
+            .set((
+                users::status.eq("active"),
+                users::verified_at.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>("COALESCE(verified_at, ").bind::<diesel::sql_types::Timestamp, _>(now).sql(")")),
+                users::updated_at.eq(now),
+            ))
+            .execute(c)
+            .await?;
+        Ok::<_, DbError>(true)
+    })
+}
+
+/// Deletes an account's personal data: sessions, refresh and one-time tokens, recovery codes,
+/// client keys (their tokens stop working) and audit events are removed; the user row becomes
+/// an anonymised stub that can never sign in (records others depend on stay attached to it),
+/// and the email address is free to register again. One transaction.
+pub async fn erase(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
+    use super::schema::{client_keys, events, one_time_tokens, recovery_codes, sessions};
+    let id = id.to_owned();
+    let stub_email = format!("deleted+{id}@deleted.invalid");
+    crate::write_tx!(conn, c => {
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(&id))).execute(c).await?;
+        diesel::delete(one_time_tokens::table.filter(one_time_tokens::user_id.eq(&id))).execute(c).await?;
+        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(&id))).execute(c).await?;
+        diesel::delete(client_keys::table.filter(client_keys::user_id.eq(&id))).execute(c).await?;
+        diesel::delete(events::table.filter(events::user_id.eq(&id))).execute(c).await?;
+        diesel::update(users::table.find(&id))
+            .set((
+                users::email.eq(&stub_email),
+                users::password_hash.eq("!deleted"),
+                users::display_name.eq(None::<String>),
+                users::billing_country.eq(None::<String>),
+                users::billing_zip_code.eq(None::<String>),
+                users::billing_address.eq(None::<String>),
+                users::billing_state.eq(None::<String>),
+                users::wallet_address.eq(None::<String>),
+                users::totp_secret.eq(None::<String>),
+                users::totp_enabled.eq(false),
+                users::role.eq("user"),
+                users::banned.eq(true),
+                users::ban_reason.eq(Some("account deleted")),
+                users::ban_expires.eq(None::<NaiveDateTime>),
+                users::updated_at.eq(now),
+            ))
+            .execute(c)
+            .await?;
+        Ok::<_, DbError>(())
+    })
+}

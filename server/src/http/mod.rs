@@ -1,6 +1,7 @@
 //! HTTP plumbing around the API: request ids, access logs, the one error shape for every
 //! failure (including poem's own), rate limits and their headers, body size and CORS.
 
+pub mod audit;
 pub mod request_id;
 pub mod validate;
 
@@ -25,6 +26,7 @@ pub fn middleware<E: Endpoint + 'static>(
     schemas: Arc<BodySchemas>,
 ) -> impl Endpoint<Output = Response> + use<E> {
     let limiter_state = state.clone();
+    let audit_state = state.clone();
     let max_body = state.config.max_body_bytes;
     let cors = cors(&state.config.cors_origins);
     app.around(move |ep, req| validate::validate_bodies(ep, req, schemas.clone()))
@@ -34,23 +36,34 @@ pub fn middleware<E: Endpoint + 'static>(
             async move { rate_limit(ep, req, state).await }
         })
         .with_if(cors.is_some(), cors.unwrap_or_default())
-        .around(request_context)
+        .around(move |ep, req| request_context(ep, req, audit_state.clone()))
+}
+
+/// Who an authenticated request acted for, as the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The user id.
+    pub user_id: String,
+    /// How they authenticated: `access_token`, `account_token`, `client_token` or `cookie`.
+    pub credential: &'static str,
+    /// The client key of a client token.
+    pub client_key_id: Option<String>,
 }
 
 /// The authenticated user of a request, filled in by the auth extractors so the access log
-/// (and the audit trail) can name them.
+/// and the audit trail can name them.
 #[derive(Clone, Default)]
-pub struct RequestUser(Arc<std::sync::OnceLock<String>>);
+pub struct RequestUser(Arc<std::sync::OnceLock<Actor>>);
 
 impl RequestUser {
-    /// Records the user id (first call wins).
-    pub fn set(&self, user_id: &str) {
-        let _ = self.0.set(user_id.to_owned());
+    /// Records who the request acts for (first call wins).
+    pub fn set(&self, actor: Actor) {
+        let _ = self.0.set(actor);
     }
 
-    /// The user id, once known.
-    pub fn get(&self) -> Option<&str> {
-        self.0.get().map(String::as_str)
+    /// The actor, once known.
+    pub fn get(&self) -> Option<&Actor> {
+        self.0.get()
     }
 }
 
@@ -76,13 +89,15 @@ fn cors(origins: &[String]) -> Option<Cors> {
 /// Assigns the request id (in a task-local for error bodies and logs), turns every error —
 /// poem's plain-text ones included — into the one JSON error body, echoes `X-Request-Id`
 /// and writes one access-log line.
-async fn request_context<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+async fn request_context<E: Endpoint>(ep: Arc<E>, mut req: Request, state: AppState) -> poem::Result<Response> {
     let id = request_id::from_request(&req);
     let user = RequestUser::default();
     req.extensions_mut().insert(user.clone());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
     let started = Instant::now();
+    let started_at = chrono::Utc::now();
     let response = request_id::scope(id.clone(), async move {
         let response = match ep.call(req).await {
             Ok(output) => output.into_response(),
@@ -92,19 +107,64 @@ async fn request_context<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Res
         normalise_error_body(response)
     })
     .await;
+    let response = if path.starts_with("/api/oauth/") {
+        oauth_error_shape(response).await
+    } else {
+        response
+    };
     let mut response = response;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(request_id::HEADER, value);
     }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let user_id = user.get().unwrap_or("-");
+    let user_id = user.get().map(|a| a.user_id.as_str()).unwrap_or("-");
+    if let Some(actor) = user.get() {
+        let request = audit::RequestSummary {
+            method: method.as_str(),
+            path: &path,
+            query: query.as_deref(),
+        };
+        response = audit::record(&state, actor, &request, started_at, response).await;
+    }
     if status >= 500 {
         tracing::error!(request_id = %id, %method, %path, status, latency_ms, user_id, "request");
     } else {
         tracing::info!(request_id = %id, %method, %path, status, latency_ms, user_id, "request");
     }
     Ok(response)
+}
+
+/// On the RFC 6749 endpoints (`/api/oauth/*`), errors raised before the handler (413, 429,
+/// 503 from the middleware) are rewritten from the error body into RFC 6749 §5.2's
+/// `{error, error_description}`, the one error shape those operations document.
+async fn oauth_error_shape(mut response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let bytes = response.take_body().into_bytes().await.unwrap_or_default();
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        response.set_body(bytes);
+        return response;
+    };
+    if body.get("success") != Some(&serde_json::Value::Bool(false)) {
+        response.set_body(bytes);
+        return response;
+    }
+    let code = match status.as_u16() {
+        401 => "invalid_client",
+        429 | 503 => "temporarily_unavailable",
+        s if s >= 500 => "server_error",
+        _ => "invalid_request",
+    };
+    let rewritten = serde_json::json!({
+        "error": code,
+        "error_description": body.get("message").and_then(serde_json::Value::as_str).unwrap_or(""),
+    });
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    response.set_body(rewritten.to_string());
+    response
 }
 
 /// Replaces a non-JSON error response (poem's text bodies, empty bodies) by the one error

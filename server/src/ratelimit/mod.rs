@@ -17,6 +17,9 @@ pub use redis_store::RedisStore;
 pub enum RateLimitMode {
     /// The seed's budgets multiplied by this factor (`on` is ×1, `x100` is ×100).
     Scaled(u64),
+    /// The seed's budgets divided by this factor, at least 1 (`/1000`: tests that need
+    /// every budget spent after one request).
+    Divided(u64),
     /// No limits and no rate-limit headers (benchmarks).
     Off,
 }
@@ -28,12 +31,20 @@ impl std::str::FromStr for RateLimitMode {
         match s.trim().to_ascii_lowercase().as_str() {
             "on" => Ok(Self::Scaled(1)),
             "off" => Ok(Self::Off),
+            other if other.starts_with('/') => other[1..]
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .map(Self::Divided)
+                .ok_or_else(|| format!("`{s}` is not a divisor such as `/100`")),
             other => other
                 .strip_prefix('x')
                 .and_then(|n| n.parse::<u64>().ok())
                 .filter(|n| *n >= 1)
                 .map(Self::Scaled)
-                .ok_or_else(|| format!("`{s}` is not `on`, `off` or a multiplier such as `x100`")),
+                .ok_or_else(|| {
+                    format!("`{s}` is not `on`, `off`, a multiplier such as `x100` or a divisor such as `/100`")
+                }),
         }
     }
 }
@@ -110,10 +121,11 @@ impl RateLimiter {
     /// Counts one request of `subject` (a user id or client IP) against `budget`;
     /// `None` when limits are off.
     pub async fn hit(&self, budget: &Budget, subject: &str) -> Option<Decision> {
-        let RateLimitMode::Scaled(factor) = self.mode else {
-            return None;
+        let limit = match self.mode {
+            RateLimitMode::Off => return None,
+            RateLimitMode::Scaled(factor) => budget.limit.saturating_mul(factor),
+            RateLimitMode::Divided(divisor) => (budget.limit / divisor).max(1),
         };
-        let limit = budget.limit.saturating_mul(factor);
         let now = now_secs();
         let (index, reset) = window(now, budget.window);
         let key = format!("{}:{}:{}", budget.name, subject, index);
@@ -140,6 +152,8 @@ mod tests {
         assert_eq!("OFF".parse(), Ok(RateLimitMode::Off));
         assert_eq!("x100".parse(), Ok(RateLimitMode::Scaled(100)));
         assert!("x0".parse::<RateLimitMode>().is_err());
+        assert_eq!("/1000".parse(), Ok(RateLimitMode::Divided(1000)));
+        assert!("/0".parse::<RateLimitMode>().is_err());
         assert!("fast".parse::<RateLimitMode>().is_err());
     }
 

@@ -6,5 +6,8 @@ mod api;
 mod conformance;
 mod docs;
 mod errors;
+mod every_operation;
 mod rate_limits;
 mod replicas;
+mod seeds;
+mod well_known;

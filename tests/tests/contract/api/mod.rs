@@ -1,4 +1,8 @@
 //! Tests under `/api`.
 
+mod admin;
 mod auth;
 mod health;
+mod oauth;
+mod profile;
+mod users;

@@ -1,3 +1,6 @@
 //! Tests under `/api/auth`.
 
+mod email;
 mod sessions;
+mod tokens;
+mod two_factor;

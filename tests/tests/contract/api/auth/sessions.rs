@@ -2,6 +2,7 @@
 //! at once, refresh rotation with reuse detection, lockout, and the cookie of seed 000.
 
 use meridian_contract_tests::TestServer;
+use meridian_contract_tests::fixtures::post_json;
 use meridian_contract_tests::fixtures::{PASSWORD, client_with_token, login, register, signed_in_user, unique_email};
 use serde_json::{Value, json};
 
@@ -9,23 +10,11 @@ fn status(error: &meridian::Error<meridian::types::ApiErrorBody>) -> u16 {
     error.status().map(|s| s.as_u16()).unwrap_or(0)
 }
 
-async fn post(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    let response = server
-        .http()
-        .post(format!("{}{path}", server.url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn register_answers_seed_003s_201_shape() {
     let server = TestServer::start().await;
     let email = unique_email("reg");
-    let (status, body) = post(
+    let (status, body) = post_json(
         &server,
         "/api/auth/register",
         json!({"email": email, "password": "SecurePass123!"}),
@@ -44,14 +33,14 @@ async fn register_refuses_duplicates_case_insensitively_and_weak_passwords() {
     let server = TestServer::start().await;
     let email = unique_email("dup");
     register(&server, &email, PASSWORD).await;
-    let (status, body) = post(
+    let (status, body) = post_json(
         &server,
         "/api/auth/register",
         json!({"email": email.to_uppercase(), "password": PASSWORD}),
     )
     .await;
     assert_eq!(status, 409, "{body}");
-    let (status, body) = post(
+    let (status, body) = post_json(
         &server,
         "/api/auth/register",
         json!({"email": unique_email("weak"), "password": "weakpassword"}),
@@ -60,7 +49,7 @@ async fn register_refuses_duplicates_case_insensitively_and_weak_passwords() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["errors"][0]["field"], "password");
     assert!(body["message"].as_str().unwrap().contains("uppercase"), "{body}");
-    let (status, body) = post(
+    let (status, body) = post_json(
         &server,
         "/api/auth/register",
         json!({"email": "not-an-email", "password": PASSWORD}),
@@ -69,7 +58,7 @@ async fn register_refuses_duplicates_case_insensitively_and_weak_passwords() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["errors"][0]["field"], "email");
     let long = format!("Aa1!{}", "x".repeat(124));
-    let (status, body) = post(
+    let (status, body) = post_json(
         &server,
         "/api/auth/register",
         json!({"email": unique_email("long"), "password": long}),
@@ -132,13 +121,13 @@ async fn wrong_passwords_and_unknown_emails_get_the_same_401() {
     let server = TestServer::start().await;
     let email = unique_email("wrong");
     register(&server, &email, PASSWORD).await;
-    let (s1, b1) = post(
+    let (s1, b1) = post_json(
         &server,
         "/api/auth/login",
         json!({"email": email, "password": "WrongPass123!"}),
     )
     .await;
-    let (s2, b2) = post(
+    let (s2, b2) = post_json(
         &server,
         "/api/auth/login",
         json!({"email": unique_email("nobody"), "password": PASSWORD}),
@@ -154,7 +143,7 @@ async fn five_failures_lock_the_account_with_seed_000s_text() {
     let email = unique_email("lock");
     register(&server, &email, PASSWORD).await;
     for n in 1..=4 {
-        let (status, _) = post(
+        let (status, _) = post_json(
             &server,
             "/api/auth/login",
             json!({"email": email, "password": "WrongPass123!"}),
@@ -178,7 +167,7 @@ async fn five_failures_lock_the_account_with_seed_000s_text() {
         "Account is locked due to multiple failed login attempts. Please try again in 30 minute(s)."
     );
     // Even the right password is refused while locked, without saying it was right.
-    let (status, body) = post(
+    let (status, body) = post_json(
         &server,
         "/api/auth/login",
         json!({"email": email, "password": PASSWORD}),
@@ -193,7 +182,7 @@ async fn a_success_resets_the_failure_count() {
     let email = unique_email("reset");
     register(&server, &email, PASSWORD).await;
     for _ in 0..4 {
-        post(
+        post_json(
             &server,
             "/api/auth/login",
             json!({"email": email, "password": "WrongPass123!"}),
@@ -202,7 +191,7 @@ async fn a_success_resets_the_failure_count() {
     }
     login(&server, &email, PASSWORD).await;
     for _ in 0..4 {
-        let (status, _) = post(
+        let (status, _) = post_json(
             &server,
             "/api/auth/login",
             json!({"email": email, "password": "WrongPass123!"}),
@@ -223,7 +212,7 @@ async fn logout_revokes_the_session_at_once() {
     let again = client.logout().await.expect_err("revoked");
     assert_eq!(status(&again), 401);
     // And the session's refresh token is dead too.
-    let (status, _) = post(
+    let (status, _) = post_json(
         &server,
         "/api/auth/refresh",
         json!({"refresh_token": user.refresh_token}),
@@ -236,7 +225,7 @@ async fn logout_revokes_the_session_at_once() {
 async fn refresh_rotates_and_a_replayed_token_revokes_the_family() {
     let server = TestServer::start().await;
     let user = signed_in_user(&server, "rotate").await;
-    let (status, first) = post(
+    let (status, first) = post_json(
         &server,
         "/api/auth/refresh",
         json!({"refresh_token": user.refresh_token}),
@@ -247,14 +236,14 @@ async fn refresh_rotates_and_a_replayed_token_revokes_the_family() {
     let rotated = first["tokens"]["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(rotated, user.refresh_token);
     // Replay the first token: reuse detected, the whole session revoked.
-    let (status, _) = post(
+    let (status, _) = post_json(
         &server,
         "/api/auth/refresh",
         json!({"refresh_token": user.refresh_token}),
     )
     .await;
     assert_eq!(status, 401);
-    let (status, _) = post(&server, "/api/auth/refresh", json!({"refresh_token": rotated})).await;
+    let (status, _) = post_json(&server, "/api/auth/refresh", json!({"refresh_token": rotated})).await;
     assert_eq!(status, 401, "the rotated token died with its family");
     let new_access = first["tokens"]["access_token"].as_str().unwrap();
     let error = client_with_token(&server, new_access)
@@ -280,7 +269,7 @@ async fn refresh_reads_the_cookie_when_the_body_has_no_token() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let (status, body) = post(&server, "/api/auth/refresh", json!({})).await;
+    let (status, body) = post_json(&server, "/api/auth/refresh", json!({})).await;
     assert_eq!(status, 401, "{body}");
 }
 
@@ -316,10 +305,10 @@ async fn tokens_are_refused_when_forged_or_missing() {
 #[tokio::test]
 async fn login_bodies_are_validated_field_by_field() {
     let server = TestServer::start().await;
-    let (status, body) = post(&server, "/api/auth/login", json!({"email": "a@example.com"})).await;
+    let (status, body) = post_json(&server, "/api/auth/login", json!({"email": "a@example.com"})).await;
     assert_eq!(status, 400);
     assert_eq!(body["errors"][0]["field"], "password", "{body}");
-    let (status, body) = post(
+    let (status, body) = post_json(
         &server,
         "/api/auth/login",
         json!({"email": "a@example.com", "password": "x", "pasword": "y"}),
@@ -328,11 +317,43 @@ async fn login_bodies_are_validated_field_by_field() {
     assert_eq!(status, 400);
     assert_eq!(body["errors"][0]["field"], "pasword", "{body}");
     let big = "x".repeat(70_000);
-    let (status, _) = post(
+    let (status, _) = post_json(
         &server,
         "/api/auth/login",
         json!({"email": "a@example.com", "password": big}),
     )
     .await;
     assert_eq!(status, 413);
+}
+
+#[tokio::test]
+async fn refresh_refuses_malformed_bodies_and_banned_accounts() {
+    let server = TestServer::start().await;
+    let (status, body) = post_json(&server, "/api/auth/refresh", json!({"refresh_token": ""})).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = post_json(&server, "/api/auth/refresh", json!({"refreshToken": "x"})).await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].clone()),
+        (400, json!("refreshToken"))
+    );
+    // Banned since login: the refresh is a 403, not a bare 401.
+    let user = signed_in_user(&server, "banned").await;
+    let admin = signed_in_user(&server, "banner").await;
+    meridian_contract_tests::fixtures::set_role(&server, &admin.id, "admin").await;
+    let response = server
+        .http()
+        .patch(format!("{}/api/admin/users/{}", server.url, user.id))
+        .bearer_auth(&admin.access_token)
+        .json(&json!({"banned": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, body) = post_json(
+        &server,
+        "/api/auth/refresh",
+        json!({"refresh_token": user.refresh_token}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
 }

@@ -1,0 +1,3 @@
+//! Pure domain rules: no HTTP, no SQL.
+
+pub mod wallet;

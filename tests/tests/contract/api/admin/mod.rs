@@ -1,0 +1,4 @@
+//! Tests under `/api/admin`.
+
+mod client_keys;
+mod users;

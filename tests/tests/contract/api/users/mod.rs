@@ -1,0 +1,4 @@
+//! Tests under `/api/users`.
+
+mod client_keys;
+mod me;
