@@ -222,7 +222,7 @@ async fn rate_limit<E: Endpoint>(ep: Arc<E>, req: Request, state: AppState) -> p
         return ep.call(req).await.map(IntoResponse::into_response);
     }
     let budget = budget_for(req.method(), path);
-    let subject = client_subject(&req);
+    let subject = client_subject(&req, &state);
     let Some(decision) = state.limiter.hit(&budget, &subject).await else {
         return ep.call(req).await.map(IntoResponse::into_response);
     };
@@ -251,11 +251,17 @@ async fn rate_limit<E: Endpoint>(ep: Arc<E>, req: Request, state: AppState) -> p
     Ok(response)
 }
 
-/// Whom a request counts against: the client's IP (authenticated users by id once the
-/// auth group lands).
-fn client_subject(req: &Request) -> String {
-    req.remote_addr()
-        .as_socket_addr()
-        .map(|addr| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// Whom a request counts against (API-MAP): the user, when it carries a validly signed
+/// token (checked here without the database: a revoked token still counts against its user,
+/// and the handler refuses it), else the client's IP.
+fn client_subject(req: &Request, state: &AppState) -> String {
+    use crate::auth::tokens::TokenKind;
+    let kinds = [TokenKind::Access, TokenKind::Account, TokenKind::Client];
+    if let Some(token) = crate::auth::extract::bearer_token(req)
+        && let Ok(claims) = state.keys.verify(&token, &kinds)
+    {
+        return format!("user:{}", claims.sub);
+    }
+    let ip = req.remote_addr().as_socket_addr().map(|addr| addr.ip().to_string());
+    format!("ip:{}", ip.unwrap_or_else(|| "unknown".into()))
 }

@@ -73,3 +73,28 @@ async fn with_redis_two_servers_share_one_budget() {
     let third = c.client().get_health().await.unwrap();
     assert_eq!(remaining(third.headers()), 99);
 }
+
+#[tokio::test]
+async fn signed_in_users_have_budgets_of_their_own() {
+    use meridian_contract_tests::fixtures::{request, signed_in_user};
+    let server = TestServer::builder()
+        .rate_limits(RateLimitMode::Scaled(1))
+        .start()
+        .await;
+    let alice = signed_in_user(&server, "alice").await;
+    let bob = signed_in_user(&server, "bob").await;
+    // Alice spends the default budget (100 an hour)…
+    let mut served = 0;
+    while served <= 100 {
+        let (status, _) = request(&server, "GET", "/api/users/me", Some(&alice.access_token), None).await;
+        if status == 429 {
+            break;
+        }
+        assert_eq!(status, 200);
+        served += 1;
+    }
+    assert!(served <= 100, "alice was never limited");
+    // …and Bob, from the same IP, still has his own.
+    let (status, _) = request(&server, "GET", "/api/users/me", Some(&bob.access_token), None).await;
+    assert_eq!(status, 200);
+}

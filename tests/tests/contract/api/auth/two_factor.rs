@@ -450,3 +450,27 @@ async fn two_factor_endpoints_need_a_signed_in_unbanned_user() {
     let (s4, _) = failure(banned.verify_2fa(&sdk_body!({"totp_code": "123456"})).await);
     assert_eq!([s1, s2, s3, s4], [403; 4]);
 }
+
+/// Seed 000: the login body with `totpToken` (its name for the code), with and without it.
+#[tokio::test]
+async fn seed_000_login_with_and_without_the_totp_token() {
+    let server = TestServer::start().await;
+    let body = json!({"email": "user@example.com", "password": "SecureP@ss123"});
+    server
+        .http()
+        .post(format!("{}/api/auth/register", server.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let user = meridian_contract_tests::fixtures::login(&server, "user@example.com", "SecureP@ss123").await;
+    let (totp, _) = enable(&server, &user).await;
+    let (status, reply) = login(&server, body.clone()).await;
+    assert_eq!((status, reply["requires_2fa"].clone()), (200, json!(true)), "{reply}");
+    assert!(reply.get("tokens").is_none());
+    let mut with_code = body;
+    with_code["totpToken"] = json!(code(&totp, 0).await);
+    let (status, reply) = login(&server, with_code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["tokens"]["access_token"].as_str().is_some());
+}
