@@ -509,7 +509,7 @@ impl AccountsApi {
             {
                 return Err(ApiError::Conflict("This wallet is already linked to another account.".into()).into());
             }
-            users::save(&mut conn, &user).await?;
+            users::save_profile(&mut conn, &user).await?;
         }
         Ok(Json(AccountUser::of(&user)).into())
     }

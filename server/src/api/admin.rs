@@ -313,7 +313,7 @@ impl AdminApi {
             }
         }
         user.updated_at = at;
-        users::save(&mut conn, &user).await?;
+        users::save_admin_fields(&mut conn, &user).await?;
         if body.banned == Some(true) {
             sessions::revoke_all(&mut conn, &user.id, None, at).await?;
         }

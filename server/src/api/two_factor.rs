@@ -165,8 +165,22 @@ impl TwoFactorApi {
             }
             return Err(ApiError::Unauthorized("The password is wrong.".into()));
         }
-        two_factor::reset_failed_logins(&mut conn, &user.id).await?;
         Ok(())
+    }
+
+    /// Counts a rejected second factor like a failed login (423 at the limit).
+    async fn count_failure(&self, user: &UserRow, error: ApiError) -> ApiError {
+        let at = now();
+        let lock_until = at + Duration::minutes(LOCK_MINUTES);
+        let counted = match self.state.db.conn().await {
+            Ok(mut conn) => users::record_failed_login(&mut conn, &user.id, MAX_FAILED_LOGINS, lock_until, at).await,
+            Err(e) => Err(e),
+        };
+        match counted {
+            Ok(count) if count >= MAX_FAILED_LOGINS => flows::locked(lock_until, at),
+            Ok(_) => error,
+            Err(db) => db.into(),
+        }
     }
 }
 
@@ -262,12 +276,13 @@ impl TwoFactorApi {
             }
         };
         if !accepted {
-            return Err(match factor {
+            let error = match factor {
                 DisableFactor::Totp(_) => ApiError::field("totp_code", "the code is wrong, expired or already used"),
                 DisableFactor::Recovery(_) => ApiError::field("recovery_code", "the code is wrong or already used"),
-            }
-            .into());
+            };
+            return Err(self.count_failure(user, error).await.into());
         }
+        two_factor::reset_failed_logins(&mut conn, &user.id).await?;
         if !two_factor::disable(&mut conn, &user.id, now()).await? {
             return Err(not_enabled().into());
         }

@@ -103,6 +103,9 @@ pub fn basic_credentials(req: &Request) -> Option<(String, String)> {
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':')?;
+    if text.contains('\0') {
+        return None;
+    }
     Some((user.to_owned(), password.to_owned()))
 }
 

@@ -250,7 +250,11 @@ pub async fn login(
     user.last_login_at = Some(at);
     user.updated_at = at;
     let mut conn = state.db.conn().await?;
-    users::record_login(&mut conn, &user.id, at).await?;
+    if !users::record_login(&mut conn, &user.id, at).await? {
+        // Parallel wrong guesses locked the account while this one was being checked.
+        let until = users::find(&mut conn, &user.id).await?.locked_until.unwrap_or(at);
+        return Err(locked(until, at));
+    }
     drop(conn);
     let issued = open_session(state, &user, client).await?;
     Ok(LoginOutcome::Success {

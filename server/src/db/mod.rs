@@ -152,6 +152,9 @@ pub enum DbError {
     /// The database could not be reached in time (→ 503).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Text the database cannot store, e.g. a NUL character (→ 400).
+    #[error("invalid text: {0}")]
+    InvalidText(String),
     /// Anything else (→ 500, logged).
     #[error("database error: {0}")]
     Other(String),
@@ -166,6 +169,10 @@ impl From<diesel::result::Error> for DbError {
                 Self::Conflict(info.constraint_name().unwrap_or(info.message()).to_string())
             }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => Self::Unavailable(info.message().into()),
+            // PostgreSQL refuses NUL characters in text (SQLSTATE 22021): the caller's input.
+            Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
+                Self::InvalidText(info.message().into())
+            }
             other => Self::Other(other.to_string()),
         }
     }
@@ -190,6 +197,7 @@ impl From<DbError> for ApiError {
                     extra: Default::default(),
                 }
             }
+            DbError::InvalidText(_) => ApiError::bad_request("Text values must not contain NUL characters."),
             DbError::Other(cause) => ApiError::internal(cause),
         }
     }

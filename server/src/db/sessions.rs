@@ -173,6 +173,11 @@ pub async fn rotate(conn: &mut DbConn, hash: &str, new_hash: &str, now: NaiveDat
             .execute(c)
             .await?;
         if marked != 1 {
+            // A concurrent refresh used it first: that is reuse too, so revoke the family.
+            diesel::update(sessions::table.find(&session_id).filter(sessions::revoked_at.is_null()))
+                .set(sessions::revoked_at.eq(Some(now)))
+                .execute(c)
+                .await?;
             return Ok(Rotation::Reused);
         }
         diesel::insert_into(refresh_tokens::table)

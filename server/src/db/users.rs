@@ -129,8 +129,9 @@ pub async fn count(conn: &mut DbConn) -> Result<i64, DbError> {
     Ok(n)
 }
 
-/// Counts a failed login of `id`: the new count; at `max` the account locks until `lock_until`
-/// and the count starts again.
+/// Counts a failed login of `id` in one statement (concurrent failures cannot overwrite each
+/// other's count): the new count; at `max` the account locks until `lock_until` and the
+/// count starts again.
 pub async fn record_failed_login(
     conn: &mut DbConn,
     id: &str,
@@ -140,28 +141,70 @@ pub async fn record_failed_login(
 ) -> Result<i32, DbError> {
     let id = id.to_owned();
     crate::write_tx!(conn, c => {
-        let current: i32 = users::table.find(&id).select(users::failed_logins).first(c).await?;
-        let count = current + 1;
+        let count: i32 = diesel::update(users::table.find(&id))
+            .set(users::failed_logins.eq(users::failed_logins + 1))
+            .returning(users::failed_logins)
+            .get_result(c)
+            .await?;
         if count >= max {
             diesel::update(users::table.find(&id))
                 .set((users::failed_logins.eq(0), users::locked_until.eq(Some(lock_until)), users::updated_at.eq(now)))
                 .execute(c)
                 .await?;
-        } else {
-            diesel::update(users::table.find(&id)).set(users::failed_logins.eq(count)).execute(c).await?;
         }
         Ok::<_, DbError>(count)
     })
 }
 
-/// Records a successful login: failure count reset, lock lifted, `last_login_at` set.
-pub async fn record_login(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
-    with_conn!(conn, c => diesel::update(users::table.find(id))
+/// Records a successful login — failure count reset, `last_login_at` set — unless the account
+/// was locked meanwhile (by guesses running in parallel): whether it was recorded.
+pub async fn record_login(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+    let n = with_conn!(conn, c => diesel::update(
+        users::table
+            .find(id)
+            .filter(users::locked_until.is_null().or(users::locked_until.le(now))),
+    )
+    .set((
+        users::failed_logins.eq(0),
+        users::locked_until.eq(None::<NaiveDateTime>),
+        users::last_login_at.eq(Some(now)),
+        users::updated_at.eq(now),
+    ))
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
+}
+
+/// Writes the fields a user may change about themselves (name, entity type, billing address,
+/// wallet), leaving credentials, role, ban and 2FA state as they are in the database.
+pub async fn save_profile(conn: &mut DbConn, user: &UserRow) -> Result<(), DbError> {
+    with_conn!(conn, c => diesel::update(users::table.find(&user.id))
         .set((
-            users::failed_logins.eq(0),
-            users::locked_until.eq(None::<NaiveDateTime>),
-            users::last_login_at.eq(Some(now)),
-            users::updated_at.eq(now),
+            users::display_name.eq(&user.display_name),
+            users::entity_type.eq(&user.entity_type),
+            users::billing_country.eq(&user.billing_country),
+            users::billing_zip_code.eq(&user.billing_zip_code),
+            users::billing_address.eq(&user.billing_address),
+            users::billing_state.eq(&user.billing_state),
+            users::wallet_address.eq(&user.wallet_address),
+            users::updated_at.eq(user.updated_at),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// Writes the fields an admin changes (name, role, ban), leaving credentials and 2FA state
+/// as they are in the database.
+pub async fn save_admin_fields(conn: &mut DbConn, user: &UserRow) -> Result<(), DbError> {
+    with_conn!(conn, c => diesel::update(users::table.find(&user.id))
+        .set((
+            users::display_name.eq(&user.display_name),
+            users::role.eq(&user.role),
+            users::banned.eq(user.banned),
+            users::ban_reason.eq(&user.ban_reason),
+            users::ban_expires.eq(user.ban_expires),
+            users::updated_at.eq(user.updated_at),
         ))
         .execute(c)
         .await)?;

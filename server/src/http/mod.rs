@@ -94,7 +94,7 @@ async fn request_context<E: Endpoint>(ep: Arc<E>, mut req: Request, state: AppSt
     let user = RequestUser::default();
     req.extensions_mut().insert(user.clone());
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let path = redact_path(req.uri().path());
     let query = req.uri().query().map(str::to_owned);
     let started = Instant::now();
     let started_at = chrono::Utc::now();
@@ -133,6 +133,16 @@ async fn request_context<E: Endpoint>(ep: Arc<E>, mut req: Request, state: AppSt
         tracing::info!(request_id = %id, %method, %path, status, latency_ms, user_id, "request");
     }
     Ok(response)
+}
+
+/// The path as logs and audit events show it: the token of Bloq's verification link
+/// (`/api/users/{userId}/token/{token}`) is replaced by `[redacted]`.
+pub fn redact_path(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments.len() == 6 && segments[1] == "api" && segments[2] == "users" && segments[4] == "token" {
+        return format!("/api/users/{}/token/[redacted]", segments[3]);
+    }
+    path.to_owned()
 }
 
 /// On the RFC 6749 endpoints (`/api/oauth/*`), errors raised before the handler (413, 429,

@@ -98,3 +98,29 @@ async fn a_sane_caller_request_id_is_echoed_and_an_unsafe_one_replaced() {
         assert!(id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b)));
     }
 }
+
+#[tokio::test]
+async fn nul_characters_in_input_are_a_client_error_never_a_500() {
+    let server = TestServer::start().await;
+    let http = server.http();
+    let path = http
+        .put(format!("{}/api/users/user-%00x/token/abc", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(path.status().as_u16(), 400 | 404), "{}", path.status());
+    let body = http
+        .post(format!("{}/api/auth/login", server.url))
+        .json(&serde_json::json!({"email": "a@example.com", "password": "x\u{0}y"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(body.status().as_u16(), 400 | 401), "{}", body.status());
+    let basic = http
+        .post(format!("{}/api/auth", server.url))
+        .basic_auth("\u{0}", Some("x"))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(basic.status().as_u16(), 400 | 401), "{}", basic.status());
+}
