@@ -524,10 +524,13 @@ impl AccountsApi {
         let user = auth.0.user;
         self.confirm_password(&user, &body.password).await?;
         let mut conn = self.state.db.conn().await?;
-        if user.role == "admin" && users::count_role(&mut conn, "admin").await? <= 1 {
-            return Err(ApiError::Conflict("You are the only admin: promote another admin first.".into()).into());
+        match users::erase(&mut conn, &user.id, now()).await {
+            Ok(()) => {}
+            Err(DbError::Conflict(_)) => {
+                return Err(ApiError::Conflict("You are the only admin: promote another admin first.".into()).into());
+            }
+            Err(other) => return Err(other.into()),
         }
-        users::erase(&mut conn, &user.id, now()).await?;
         Ok(OkResponse::with("Account deleted").into())
     }
 

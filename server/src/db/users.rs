@@ -235,11 +235,6 @@ pub async fn wallet_owner(conn: &mut DbConn, address: &str) -> Result<Option<Str
         .optional())?)
 }
 
-/// Number of users with `role`.
-pub async fn count_role(conn: &mut DbConn, role: &str) -> Result<i64, DbError> {
-    Ok(with_conn!(conn, c => users::table.filter(users::role.eq(role)).count().get_result(c).await)?)
-}
-
 /// Replaces the password hash.
 pub async fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: NaiveDateTime) -> Result<(), DbError> {
     with_conn!(conn, c => diesel::update(users::table.find(id))
@@ -290,11 +285,32 @@ pub async fn verify_email_with_token(
 /// client keys (their tokens stop working) and audit events are removed; the user row becomes
 /// an anonymised stub that can never sign in (records others depend on stay attached to it),
 /// and the email address is free to register again. One transaction.
+///
+/// An admin is refused ([`DbError::Conflict`]) when no other admin who is not banned would
+/// remain; the check runs in the same transaction (on PostgreSQL with the admin rows locked),
+/// so two admins leaving at once cannot both pass it.
 pub async fn erase(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
     use super::schema::{client_keys, events, one_time_tokens, recovery_codes, sessions};
     let id = id.to_owned();
     let stub_email = format!("deleted+{id}@deleted.invalid");
+    let postgres = matches!(conn, DbConn::Postgres(_));
     crate::write_tx!(conn, c => {
+        let role: String = users::table.find(&id).select(users::role).first(c).await?;
+        if role == "admin" {
+            if postgres {
+                diesel::sql_query("SELECT id FROM users WHERE role = 'admin' FOR UPDATE").execute(c).await?;
+            }
+            let others: i64 = users::table
+                .filter(users::role.eq("admin"))
+                .filter(users::id.ne(&id))
+                .filter(users::banned.eq(false).or(users::ban_expires.le(now)))
+                .count()
+                .get_result(c)
+                .await?;
+            if others == 0 {
+                return Err(DbError::Conflict("the last admin".into()));
+            }
+        }
         diesel::delete(sessions::table.filter(sessions::user_id.eq(&id))).execute(c).await?;
         diesel::delete(one_time_tokens::table.filter(one_time_tokens::user_id.eq(&id))).execute(c).await?;
         diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(&id))).execute(c).await?;

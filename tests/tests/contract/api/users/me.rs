@@ -408,3 +408,32 @@ async fn bloq_verification_by_path_activates_the_account_once() {
     assert_eq!(me["status"], "active");
     assert!(me["verifiedAt"].as_str().is_some());
 }
+
+#[tokio::test]
+async fn a_banned_admin_does_not_count_as_the_remaining_admin() {
+    use meridian_contract_tests::fixtures::{request, set_role};
+    let server = TestServer::start().await;
+    let active = signed_in_user(&server, "active-admin").await;
+    let banned = signed_in_user(&server, "banned-admin").await;
+    set_role(&server, &active.id, "admin").await;
+    set_role(&server, &banned.id, "admin").await;
+    let path = format!("/api/admin/users/{}", banned.id);
+    let (status, _) = request(
+        &server,
+        "PATCH",
+        &path,
+        Some(&active.access_token),
+        Some(json!({"banned": true})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = request(
+        &server,
+        "DELETE",
+        "/api/users/me",
+        Some(&active.access_token),
+        Some(json!({"password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+}
