@@ -118,10 +118,6 @@ pub struct AccountBillingAddress {
     pub state: Nullable<String>,
 }
 
-fn stamp(t: chrono::NaiveDateTime) -> Timestamp {
-    Timestamp(t.and_utc())
-}
-
 impl AccountUser {
     /// The wire form of `user`.
     pub fn of(user: &UserRow) -> Self {
@@ -130,9 +126,9 @@ impl AccountUser {
             email: user.email.clone(),
             display_name: user.display_name.clone().into(),
             entity_type: EntityType::of(&user.entity_type),
-            verified_at: user.verified_at.map(stamp).into(),
-            created_at: stamp(user.created_at),
-            updated_at: stamp(user.updated_at),
+            verified_at: user.verified_at.map(Timestamp::from_naive).into(),
+            created_at: Timestamp::from_naive(user.created_at),
+            updated_at: Timestamp::from_naive(user.updated_at),
             billing_address: AccountBillingAddress {
                 country: user.billing_country.clone().into(),
                 zip_code: user.billing_zip_code.clone().into(),
@@ -311,13 +307,13 @@ impl AccountEvent {
         Self {
             input: serde_json::from_str(&row.input).ok(),
             output: serde_json::from_str(&row.output).unwrap_or(AccountEventOutput {
-                start_time: stamp(row.created_at),
-                end_time: stamp(row.created_at),
+                start_time: Timestamp::from_naive(row.created_at),
+                end_time: Timestamp::from_naive(row.created_at),
                 http_status_code: 200,
                 bytes_out: 0,
             }),
             service_data: row.service_data.as_deref().and_then(|s| serde_json::from_str(s).ok()),
-            created_at: Some(stamp(row.created_at)),
+            created_at: Some(Timestamp::from_naive(row.created_at)),
             id: Some(row.id),
             service: row.service,
             user: Some(row.user_id),
@@ -360,13 +356,13 @@ impl AccountSession {
     pub fn of(row: SessionRow, current: Option<&str>) -> Self {
         Self {
             current: Some(current == Some(row.id.as_str())),
-            revoked_at: Some(row.revoked_at.map(stamp).into()),
+            revoked_at: Some(row.revoked_at.map(Timestamp::from_naive).into()),
             id: row.id,
             user_id: row.user_id,
-            expires_at: stamp(row.expires_at),
+            expires_at: Timestamp::from_naive(row.expires_at),
             ip_address: row.ip_address.into(),
             user_agent: row.user_agent.into(),
-            created_at: stamp(row.created_at),
+            created_at: Timestamp::from_naive(row.created_at),
         }
     }
 }
@@ -376,6 +372,15 @@ impl AccountSession {
 pub struct AccountSessionList {
     /// Sessions, newest first.
     pub sessions: Vec<AccountSession>,
+}
+
+impl AccountSessionList {
+    /// The list of `rows`; `current` marks the caller's session.
+    pub fn of(rows: Vec<SessionRow>, current: Option<&str>) -> Json<Self> {
+        Json(Self {
+            sessions: rows.into_iter().map(|r| AccountSession::of(r, current)).collect(),
+        })
+    }
 }
 
 /// Seed 003's profile.
@@ -618,10 +623,7 @@ impl AccountsApi {
         let mut conn = self.state.db.conn().await?;
         let rows = sessions::list(&mut conn, &filter, now()).await?;
         let current = principal.session_id.as_deref();
-        Ok(Json(AccountSessionList {
-            sessions: rows.into_iter().map(|r| AccountSession::of(r, current)).collect(),
-        })
-        .into())
+        Ok(AccountSessionList::of(rows, current).into())
     }
 
     /// Revoke one of the current user's sessions
@@ -656,8 +658,8 @@ impl AccountsApi {
             success: True,
             data: AccountProfileData {
                 status: AccountStatus::of(&user),
-                created_at: stamp(user.created_at),
-                last_login: user.last_login_at.map(stamp).into(),
+                created_at: Timestamp::from_naive(user.created_at),
+                last_login: user.last_login_at.map(Timestamp::from_naive).into(),
                 profile: AccountProfileDetails {
                     wallet_address: user.wallet_address.clone().into(),
                     full_name: user.display_name.clone().into(),

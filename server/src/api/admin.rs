@@ -7,7 +7,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::ApiTags;
-use super::accounts::{AccountSession, AccountSessionList, AccountStatus, OkResponse};
+use super::accounts::{AccountSessionList, AccountStatus, OkResponse};
 use super::auth::Role;
 use super::statuses::{Secured, SecuredLookup, SecuredLookupConflict};
 use super::types::{Nullable, Timestamp};
@@ -52,10 +52,6 @@ pub struct AdminUser {
     pub last_login_at: Option<Nullable<Timestamp>>,
 }
 
-fn stamp(t: chrono::NaiveDateTime) -> Timestamp {
-    Timestamp(t.and_utc())
-}
-
 impl AdminUser {
     /// The wire form of `user`.
     pub fn of(user: &UserRow) -> Self {
@@ -67,13 +63,20 @@ impl AdminUser {
             role: Role::of(user),
             banned,
             email_verified: user.verified_at.is_some(),
-            created_at: stamp(user.created_at),
-            updated_at: stamp(user.updated_at),
+            created_at: Timestamp::from_naive(user.created_at),
+            updated_at: Timestamp::from_naive(user.updated_at),
             ban_reason: Some(if banned { user.ban_reason.clone() } else { None }.into()),
-            ban_expires: Some(if banned { user.ban_expires.map(stamp) } else { None }.into()),
+            ban_expires: Some(
+                if banned {
+                    user.ban_expires.map(Timestamp::from_naive)
+                } else {
+                    None
+                }
+                .into(),
+            ),
             two_factor_enabled: Some(user.totp_enabled),
             status: Some(AccountStatus::of(user)),
-            last_login_at: Some(user.last_login_at.map(stamp).into()),
+            last_login_at: Some(user.last_login_at.map(Timestamp::from_naive).into()),
         }
     }
 }
@@ -347,10 +350,7 @@ impl AdminApi {
         let mut conn = self.state.db.conn().await?;
         let rows = sessions::list(&mut conn, &filter, now()).await?;
         let current = auth.0.session_id.as_deref();
-        Ok(Json(AccountSessionList {
-            sessions: rows.into_iter().map(|r| AccountSession::of(r, current)).collect(),
-        })
-        .into())
+        Ok(AccountSessionList::of(rows, current).into())
     }
 
     /// Revoke any session (admin)

@@ -1,13 +1,12 @@
 //! Auth group, token grants: Bloq account tokens, Bloq client-token grants, the RFC 6749 token and RFC 7009 revocation endpoints, RFC 8414 metadata.
 
-use base64::Engine;
 use chrono::{Duration, Utc};
 use poem::http::{HeaderValue, header};
 use poem::{IntoResponse, Request, Response};
 use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaResponses, Registry};
-use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, Enum, ExtractParamOptions, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::ApiTags;
 use super::auth::TokenType;
@@ -16,7 +15,7 @@ use super::oauth_error::{
 };
 use super::statuses::{AccountToken, OAuth, Public, Refresh};
 use crate::auth::clients::{self, GrantError, TokenHint};
-use crate::auth::extract::{Anonymous, BasicAuth, OptionalBasicAuth};
+use crate::auth::extract::{Anonymous, BasicHeader, OptionalBasicAuth};
 use crate::auth::flows::{self, ClientInfo, SecondFactor};
 use crate::auth::secret;
 use crate::auth::tokens::{self, ClaimsExtra, TokenKind};
@@ -288,62 +287,6 @@ pub struct OAuthServerMetadata {
     pub response_types_supported: Vec<String>,
 }
 
-/// The HTTP Basic credentials of `POST /api/auth` (`security: [{basicAuth: []}]`), never
-/// failing by itself so the handler can tell a malformed header (400) from a missing one
-/// (401).
-pub enum BasicHeader {
-    /// No `Authorization: Basic` header.
-    Missing,
-    /// A Basic header that is not base64 of `user:password` in UTF-8.
-    Malformed,
-    /// `(user, password)`: the password is everything after the first colon.
-    Credentials(String, String),
-}
-
-impl<'a> ApiExtractor<'a> for BasicHeader {
-    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
-    type ParamType = ();
-    type ParamRawType = ();
-
-    fn register(registry: &mut Registry) {
-        <BasicAuth as ApiExtractor>::register(registry);
-    }
-
-    fn security_schemes() -> Vec<&'static str> {
-        vec!["basicAuth"]
-    }
-
-    async fn from_request(
-        req: &'a Request,
-        _body: &mut poem::RequestBody,
-        _opts: ExtractParamOptions<Self::ParamType>,
-    ) -> poem::Result<Self> {
-        Ok(basic_header(req))
-    }
-}
-
-/// Reads `Authorization: Basic …`.
-fn basic_header(req: &Request) -> BasicHeader {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return BasicHeader::Missing;
-    };
-    let Ok(value) = value.to_str() else {
-        return BasicHeader::Malformed;
-    };
-    let (scheme, encoded) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return BasicHeader::Missing;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok());
-    match decoded.as_deref().and_then(|text| text.split_once(':')) {
-        Some((user, password)) => BasicHeader::Credentials(user.to_owned(), password.to_owned()),
-        None => BasicHeader::Malformed,
-    }
-}
-
 /// A response whose 401s carry `WWW-Authenticate: Basic realm="meridian"` (HTTP Basic
 /// endpoints) instead of the bearer challenge.
 pub struct BasicChallenge<R>(pub R);
@@ -415,16 +358,15 @@ enum ClientCredentials {
 /// The client credentials of an `/api/oauth/*` request (HTTP Basic, form-urldecoded, or the
 /// body), or `None`; a Basic header that cannot be read is `invalid_client` (401).
 fn client_credentials(
-    req: &Request,
     basic: OptionalBasicAuth,
     body_id: Option<&str>,
     body_secret: Option<&str>,
 ) -> Result<Option<ClientCredentials>, OAuthError> {
-    let basic_sent = matches!(basic_header(req), BasicHeader::Malformed | BasicHeader::Credentials(..));
-    if basic_sent {
-        let decoded = basic
-            .0
-            .and_then(|(id, secret)| Some((form_decode(id.as_bytes())?, form_decode(secret.as_bytes())?)));
+    if basic.0 != BasicHeader::Missing {
+        let decoded = match basic.0 {
+            BasicHeader::Credentials(id, secret) => form_decode(id.as_bytes()).zip(form_decode(secret.as_bytes())),
+            _ => None,
+        };
         let Some((id, secret)) = decoded else {
             return Err(OAuthError::invalid_client(
                 true,
@@ -651,11 +593,10 @@ impl TokensApi {
     async fn oauth_token(
         &self,
         basic: OptionalBasicAuth,
-        req: &Request,
         body: OAuthForm<OAuthTokenRequest>,
     ) -> OAuthResult<OAuthTokenOk, OAuth> {
         let body = body.0;
-        let credentials = client_credentials(req, basic, body.client_id.as_deref(), body.client_secret.as_deref())?;
+        let credentials = client_credentials(basic, body.client_id.as_deref(), body.client_secret.as_deref())?;
         let by_basic = !matches!(credentials, Some(ClientCredentials::Body(..)));
         let client = match &credentials {
             Some(credentials) => Some(authenticate(&self.state, credentials).await?),
@@ -704,11 +645,10 @@ impl TokensApi {
     async fn oauth_revoke(
         &self,
         basic: OptionalBasicAuth,
-        req: &Request,
         body: OAuthForm<OAuthRevokeRequest>,
     ) -> OAuthResult<Json<EmptyObject>, OAuth> {
         let body = body.0;
-        let credentials = client_credentials(req, basic, body.client_id.as_deref(), body.client_secret.as_deref())?;
+        let credentials = client_credentials(basic, body.client_id.as_deref(), body.client_secret.as_deref())?;
         let client = match &credentials {
             Some(credentials) => Some(authenticate(&self.state, credentials).await?),
             None => None,

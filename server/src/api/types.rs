@@ -17,6 +17,11 @@ impl Timestamp {
         Self(Utc::now())
     }
 
+    /// A stored UTC instant (the database keeps naive UTC timestamps).
+    pub fn from_naive(t: chrono::NaiveDateTime) -> Self {
+        Self(t.and_utc())
+    }
+
     /// The wire text.
     pub fn to_rfc3339(&self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::Millis, true)

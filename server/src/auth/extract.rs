@@ -1,6 +1,6 @@
 //! poem-openapi extractors for the security requirements the specs use:
 //! `[{bearerAuth: []}, {cookieAuth: []}]` ([`UserAuth`]), `[{}]` ([`Anonymous`]),
-//! `[{basicAuth: []}]` ([`BasicAuth`]) and `[{basicAuth: []}, {}]` ([`OptionalBasicAuth`]).
+//! `[{basicAuth: []}]` ([`BasicHeader`]) and `[{basicAuth: []}, {}]` ([`OptionalBasicAuth`]).
 //! Failures are [`ApiError`]s carried inside `poem::Error`, so they reach the caller as the
 //! one error body with the right status.
 
@@ -93,20 +93,38 @@ pub fn bearer_token(req: &Request) -> Option<String> {
     })
 }
 
-/// HTTP Basic credentials (RFC 7617), as sent.
-pub fn basic_credentials(req: &Request) -> Option<(String, String)> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.split_once(' ')?;
+/// What a request's `Authorization` header holds as HTTP Basic credentials (RFC 7617).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BasicHeader {
+    /// No `Authorization: Basic` header.
+    Missing,
+    /// A Basic header that is not base64 of `user:password` in UTF-8 (or holds a NUL).
+    Malformed,
+    /// `(user, password)`: the password is everything after the first colon.
+    Credentials(String, String),
+}
+
+/// Reads `Authorization: Basic …`.
+pub fn basic_header(req: &Request) -> BasicHeader {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return BasicHeader::Missing;
+    };
+    let Ok(value) = value.to_str() else {
+        return BasicHeader::Malformed;
+    };
+    let (scheme, encoded) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
     if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
+        return BasicHeader::Missing;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    if text.contains('\0') {
-        return None;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|text| !text.contains('\0'));
+    match decoded.as_deref().and_then(|text| text.split_once(':')) {
+        Some((user, password)) => BasicHeader::Credentials(user.to_owned(), password.to_owned()),
+        None => BasicHeader::Malformed,
     }
-    Some((user.to_owned(), password.to_owned()))
 }
 
 /// Tells the request's audit slot who it acts for.
@@ -193,10 +211,10 @@ impl<'a> ApiExtractor<'a> for Anonymous {
     }
 }
 
-/// Required HTTP Basic credentials (`security: [{basicAuth: []}]`), as `(user, password)`.
-pub struct BasicAuth(pub String, pub String);
-
-impl<'a> ApiExtractor<'a> for BasicAuth {
+/// HTTP Basic credentials, required (`security: [{basicAuth: []}]`): the extractor never
+/// fails by itself, so the handler can answer a malformed header (400) apart from a missing
+/// one (401).
+impl<'a> ApiExtractor<'a> for BasicHeader {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
     type ParamType = ();
     type ParamRawType = ();
@@ -214,16 +232,13 @@ impl<'a> ApiExtractor<'a> for BasicAuth {
         _body: &mut poem::RequestBody,
         _opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let (user, password) = basic_credentials(req).ok_or_else(|| {
-            ApiError::Unauthorized("Send HTTP Basic credentials (email or user id, password).".into())
-        })?;
-        Ok(Self(user, password))
+        Ok(basic_header(req))
     }
 }
 
 /// Optional HTTP Basic credentials (`security: [{basicAuth: []}, {}]`): client credentials by
 /// Basic or in the form body (RFC 6749 §2.3.1).
-pub struct OptionalBasicAuth(pub Option<(String, String)>);
+pub struct OptionalBasicAuth(pub BasicHeader);
 
 impl<'a> ApiExtractor<'a> for OptionalBasicAuth {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
@@ -247,6 +262,6 @@ impl<'a> ApiExtractor<'a> for OptionalBasicAuth {
         _body: &mut poem::RequestBody,
         _opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        Ok(Self(basic_credentials(req)))
+        Ok(Self(basic_header(req)))
     }
 }
