@@ -83,6 +83,11 @@ pub struct Config {
     #[arg(long, env = "MERIDIAN_MAX_BODY_BYTES", default_value_t = 65_536)]
     pub max_body_bytes: usize,
 
+    /// Paper-trading fee as a fraction of the amount received (`0.001` = 0.1 %), from 0 to
+    /// 0.1, charged on every fill.
+    #[arg(long, env = "MERIDIAN_TRADING_FEE", default_value = "0.001", value_parser = parse_fee_rate)]
+    pub trading_fee: rust_decimal::Decimal,
+
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, env = "MERIDIAN_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
@@ -103,6 +108,15 @@ impl Config {
     pub fn db_timeout(&self) -> Duration {
         Duration::from_secs(self.db_timeout_secs.max(1))
     }
+}
+
+/// Parses `--trading-fee`: an exact decimal fraction from 0 to 0.1.
+fn parse_fee_rate(text: &str) -> Result<rust_decimal::Decimal, String> {
+    let rate: rust_decimal::Decimal = text.parse().map_err(|_| format!("`{text}` is not a decimal"))?;
+    if rate.is_sign_negative() || rate > rust_decimal::Decimal::new(1, 1) {
+        return Err(format!("`{text}` is outside 0 to 0.1"));
+    }
+    Ok(rate)
 }
 
 /// Log output format.
@@ -160,5 +174,8 @@ mod tests {
         assert_eq!(config.mailer, MailerConfig::File("/tmp/mail".into()));
         assert!(Config::from_args(["meridian-server", "--rate-limits", "sometimes"]).is_err());
         assert!(Config::from_args(["meridian-server", "--mailer", "carrier-pigeon"]).is_err());
+        assert_eq!(config.trading_fee.to_string(), "0.001");
+        assert!(Config::from_args(["meridian-server", "--trading-fee", "0.5"]).is_err());
+        assert!(Config::from_args(["meridian-server", "--trading-fee", "-0.001"]).is_err());
     }
 }

@@ -6,10 +6,12 @@
 
 pub mod api;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod docs;
 pub mod domain;
+pub mod engine;
 pub mod error;
 pub mod http;
 pub mod mailer;
@@ -73,6 +75,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         keys,
         mailer: mailer::Mailer::new(config_mailer),
         started_at: Instant::now(),
+        clock: clock::Clock::system(),
+        feed: Arc::new(domain::market::SimulatedFeed::new()),
+        matcher: engine::MatcherStatus::default(),
     }))
 }
 
@@ -130,6 +135,7 @@ pub struct Running {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    matcher: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -139,7 +145,9 @@ impl Running {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        (&mut self.task).await??;
+        let result = (&mut self.task).await;
+        self.matcher.abort();
+        result??;
         Ok(())
     }
 
@@ -178,11 +186,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             )
             .await
     });
+    let matcher = engine::spawn_matcher(state.clone());
     Ok(Running {
         addr,
         state,
         shutdown: Some(tx),
         task,
+        matcher,
     })
 }
 

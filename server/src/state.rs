@@ -29,6 +29,12 @@ pub struct Inner {
     pub mailer: crate::mailer::Mailer,
     /// When the server started.
     pub started_at: Instant,
+    /// The market clock (the system clock, or a time tests set).
+    pub clock: crate::clock::Clock,
+    /// Where market prices come from.
+    pub feed: Arc<dyn crate::domain::market::MarketFeed>,
+    /// The background matcher's sweep counter.
+    pub matcher: crate::engine::MatcherStatus,
 }
 
 impl AppState {

@@ -139,11 +139,25 @@ pub async fn set_role(server: &TestServer, user_id: &str, role: &str) {
 /// A client token of `user` (a new client key with every scope, then the Bloq
 /// client-credentials grant), through raw HTTP.
 pub async fn client_token(server: &TestServer, user: &SignedIn) -> String {
+    client_token_with(server, user, serde_json::json!({"name": "fixture"})).await
+}
+
+/// A client access token for a new key of `user` holding only `scopes`.
+pub async fn client_token_with_scopes(server: &TestServer, user: &SignedIn, scopes: &[&str]) -> String {
+    client_token_with(
+        server,
+        user,
+        serde_json::json!({"name": "scoped fixture", "scopes": scopes}),
+    )
+    .await
+}
+
+async fn client_token_with(server: &TestServer, user: &SignedIn, key_body: Value) -> String {
     let http = server.http();
     let key: Value = http
         .post(format!("{}/api/users/me/client-keys", server.url))
         .bearer_auth(&user.access_token)
-        .json(&serde_json::json!({"name": "fixture"}))
+        .json(&key_body)
         .send()
         .await
         .expect("client key created")

@@ -6,9 +6,11 @@ pub mod auth;
 pub mod auth_email;
 pub mod client_keys;
 pub mod cookies;
+pub mod market;
 pub mod oauth_error;
 pub mod system;
 pub mod tokens;
+pub mod trading;
 pub mod two_factor;
 pub mod types;
 
@@ -32,6 +34,9 @@ pub enum ApiTags {
     /// Client keys (OAuth 2.0 client credentials).
     #[oai(rename = "client-keys")]
     ClientKeys,
+    /// Paper trading on a simulated market and public market data.
+    #[oai(rename = "trading")]
+    Trading,
 }
 
 /// Every group's operations, as one poem-openapi service.
@@ -44,6 +49,8 @@ pub type Apis = (
     accounts::AccountsApi,
     admin::AdminApi,
     client_keys::ClientKeysApi,
+    trading::TradingApi,
+    market::MarketApi,
 );
 
 /// The poem-openapi service of every implemented operation. Its generated spec is compared
@@ -59,6 +66,8 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
             accounts::AccountsApi::new(state.clone()),
             admin::AdminApi::new(state.clone()),
             client_keys::ClientKeysApi::new(state.clone()),
+            trading::TradingApi::new(state.clone()),
+            market::MarketApi::new(state.clone()),
         ),
         "Meridian API",
         env!("CARGO_PKG_VERSION"),

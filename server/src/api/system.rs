@@ -106,14 +106,25 @@ impl SystemApi {
                 }
             }
         };
-        // The market feed and the credit scorecard are pure in-process components (a
-        // deterministic price function and a fixed scorecard); they are up whenever the
-        // server runs. Their own issues register real probes if that ever changes.
+        // The credit scorecard is a fixed in-process model: up whenever the server runs.
         HealthServices {
             database,
             redis,
-            market_data: Probe::Up,
+            market_data: self.market_probe(),
             credit_model: Probe::Up,
+        }
+    }
+
+    /// The feed says it can quote and produces a positive price for every symbol now.
+    fn market_probe(&self) -> Probe {
+        let now = self.state.clock.now_ms();
+        let quotes = crate::domain::symbols::Symbol::ALL
+            .into_iter()
+            .all(|s| self.state.feed.price(s, now) > rust_decimal::Decimal::ZERO);
+        if self.state.feed.is_up() && quotes {
+            Probe::Up
+        } else {
+            Probe::Down
         }
     }
 }
@@ -143,7 +154,10 @@ impl SystemApi {
                         RedisProbe::Down => "down",
                         RedisProbe::NotConfigured => "not_configured",
                     },
-                    "market_data": "up",
+                    "market_data": match services.market_data {
+                        Probe::Up => "up",
+                        Probe::Down => "down",
+                    },
                     "credit_model": "up",
                 }),
             );

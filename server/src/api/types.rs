@@ -1,4 +1,5 @@
-//! Wire types shared by every group: RFC 3339 timestamps with milliseconds.
+//! Wire types shared by every group: RFC 3339 timestamps with milliseconds, exact decimals
+//! as JSON numbers, nullable and optional wrappers.
 
 use std::borrow::Cow;
 
@@ -235,5 +236,154 @@ impl<T: ParseFromJSON> ParseFromJSON for Nullable<T> {
                 .map(|v| Self(Some(v)))
                 .map_err(ParseError::propagate),
         }
+    }
+}
+
+/// An exact decimal on the wire (`DecimalNumber`): a JSON number carrying the decimal's exact
+/// text (`68965.52`, never through `f64`), trailing zeros removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct DecimalNumber(pub rust_decimal::Decimal);
+
+impl From<rust_decimal::Decimal> for DecimalNumber {
+    fn from(value: rust_decimal::Decimal) -> Self {
+        Self(value)
+    }
+}
+
+impl Type for DecimalNumber {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "number_decimal".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("number", "decimal")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ToJSON for DecimalNumber {
+    fn to_json(&self) -> Option<Value> {
+        // serde_json's `arbitrary_precision` keeps the text of a parsed number exactly.
+        let text = self.0.normalize().to_string();
+        Some(Value::Number(text.parse().expect("a decimal's text is a JSON number")))
+    }
+}
+
+impl ParseFromJSON for DecimalNumber {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::Number(n)) => parse_decimal(&n.to_string()).map(Self).map_err(ParseError::custom),
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+        }
+    }
+}
+
+/// An exact decimal in a request (`DecimalInput`): a JSON number (`10000.00`) or a decimal
+/// string (`"0.5"`); no exponent, at most 18 digits after the point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct DecimalInput(pub rust_decimal::Decimal);
+
+impl Type for DecimalInput {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "decimal_input".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            one_of: vec![
+                MetaSchemaRef::Inline(Box::new(MetaSchema::new("number"))),
+                MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+            ],
+            ..MetaSchema::ANY
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ToJSON for DecimalInput {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.normalize().to_string()))
+    }
+}
+
+impl ParseFromJSON for DecimalInput {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        let text = match value {
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s,
+            other => return Err(ParseError::expected_type(other.unwrap_or_default())),
+        };
+        parse_decimal(&text).map(Self).map_err(ParseError::custom)
+    }
+}
+
+/// Parses decimal text exactly: digits with an optional sign and fraction, no exponent, at
+/// most 18 fraction digits, within the 28 significant digits an exact decimal holds.
+pub fn parse_decimal(text: &str) -> Result<rust_decimal::Decimal, String> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let well_formed = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && (frac.len() <= 18)
+        && !(digits.contains('.') && frac.is_empty());
+    if !well_formed {
+        return Err(format!(
+            "`{text}` is not a plain decimal (digits, an optional point and up to 18 decimals; no exponent)"
+        ));
+    }
+    rust_decimal::Decimal::from_str_exact(text)
+        .map_err(|_| format!("`{text}` has more digits than an exact decimal holds"))
+}
+
+#[cfg(test)]
+mod decimal_tests {
+    use super::*;
+
+    #[test]
+    fn decimals_travel_as_exact_json_numbers() {
+        let d = DecimalNumber("99.3103488000".parse().unwrap());
+        assert_eq!(serde_json::to_string(&d.to_json().unwrap()).unwrap(), "99.3103488");
+        let zero = DecimalNumber(rust_decimal::Decimal::ZERO);
+        assert_eq!(serde_json::to_string(&zero.to_json().unwrap()).unwrap(), "0");
+        let parsed: Value = serde_json::from_str("68965.520000000000000001").unwrap();
+        assert_eq!(
+            DecimalNumber::parse_from_json(Some(parsed)).unwrap().0.to_string(),
+            "68965.520000000000000001"
+        );
+    }
+
+    #[test]
+    fn inputs_take_numbers_and_strings_but_no_exponents() {
+        let from_str = DecimalInput::parse_from_json(Some(Value::String("0.5".into()))).unwrap();
+        let from_num = DecimalInput::parse_from_json(Some(serde_json::from_str("0.50").unwrap())).unwrap();
+        assert_eq!(from_str.0, from_num.0);
+        for bad in ["1e5", "abc", "", ".5", "5.", "1.1234567890123456789", "NaN"] {
+            assert!(parse_decimal(bad).is_err(), "{bad}");
+        }
+        assert!(DecimalInput::parse_from_json(Some(Value::Bool(true))).is_err());
+        assert_eq!(parse_decimal("-47.65").unwrap().to_string(), "-47.65");
     }
 }

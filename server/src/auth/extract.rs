@@ -1,14 +1,18 @@
 //! poem-openapi extractors for the security requirements the specs use:
 //! `[{bearerAuth: []}, {cookieAuth: []}]` ([`UserAuth`]), `[{}]` ([`Anonymous`]),
-//! `[{basicAuth: []}]` ([`BasicHeader`]) and `[{basicAuth: []}, {}]` ([`OptionalBasicAuth`]).
+//! `[{basicAuth: []}]` ([`BasicHeader`]), `[{basicAuth: []}, {}]` ([`OptionalBasicAuth`]),
+//! and the service groups' `[{bearerAuth: []}, {cookieAuth: []}, {clientCredentials: [scope]}]`
+//! ([`ServiceAuth`] with [`ClientCredentials`]).
 //! Failures are [`ApiError`]s carried inside `poem::Error`, so they reach the caller as the
 //! one error body with the right status.
 
 use base64::Engine;
 use poem::Request;
 use poem::http::header;
-use poem_openapi::registry::{MetaSecurityScheme, Registry};
-use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use std::marker::PhantomData;
+
+use poem_openapi::registry::{MetaOAuthFlow, MetaOAuthFlows, MetaOAuthScope, MetaSecurityScheme, Registry};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, OAuthScopes};
 
 use super::tokens::TokenKind;
 use super::{Principal, authenticate};
@@ -263,5 +267,198 @@ impl<'a> ApiExtractor<'a> for OptionalBasicAuth {
         _opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
         Ok(Self(basic_header(req)))
+    }
+}
+
+/// A client-key scope: what a client token may do on the service groups (`clientCredentials`
+/// flow scopes of the spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientScope {
+    /// Read orders, balances, positions, portfolio and trade history.
+    TradingRead,
+    /// Place and cancel orders.
+    TradingWrite,
+    /// Read the credit score and credit history.
+    CreditRead,
+    /// Calculate the credit score.
+    CreditWrite,
+    /// Read loan applications, loans and schedules; use the loan calculator.
+    LoansRead,
+    /// Apply for loans, cancel applications and make payments.
+    LoansWrite,
+}
+
+impl ClientScope {
+    /// Every scope, in the spec's order.
+    pub const ALL: [ClientScope; 6] = [
+        ClientScope::TradingRead,
+        ClientScope::TradingWrite,
+        ClientScope::CreditRead,
+        ClientScope::CreditWrite,
+        ClientScope::LoansRead,
+        ClientScope::LoansWrite,
+    ];
+
+    /// The wire name, e.g. `trading:write`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientScope::TradingRead => "trading:read",
+            ClientScope::TradingWrite => "trading:write",
+            ClientScope::CreditRead => "credit:read",
+            ClientScope::CreditWrite => "credit:write",
+            ClientScope::LoansRead => "loans:read",
+            ClientScope::LoansWrite => "loans:write",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            ClientScope::TradingRead => "Read orders, balances, positions, portfolio and trade history.",
+            ClientScope::TradingWrite => "Place and cancel orders.",
+            ClientScope::CreditRead => "Read the credit score and credit history.",
+            ClientScope::CreditWrite => "Calculate the credit score.",
+            ClientScope::LoansRead => "Read loan applications, loans and schedules; use the loan calculator.",
+            ClientScope::LoansWrite => "Apply for loans, cancel applications and make payments.",
+        }
+    }
+}
+
+impl OAuthScopes for ClientScope {
+    fn meta() -> Vec<MetaOAuthScope> {
+        ClientScope::ALL
+            .iter()
+            .map(|s| MetaOAuthScope {
+                name: s.as_str(),
+                description: Some(s.description()),
+            })
+            .collect()
+    }
+
+    fn name(&self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// The scope a [`ServiceAuth`] demands of client tokens, as a type.
+pub trait RequiredScope: Send + Sync + 'static {
+    /// The scope.
+    const SCOPE: ClientScope;
+}
+
+macro_rules! required_scopes {
+    ($($(#[$doc:meta])* $name:ident => $scope:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        pub struct $name;
+        impl RequiredScope for $name {
+            const SCOPE: ClientScope = ClientScope::$scope;
+        }
+    )*};
+}
+
+required_scopes!(
+    /// `trading:read`.
+    TradingRead => TradingRead,
+    /// `trading:write`.
+    TradingWrite => TradingWrite,
+    /// `credit:read`.
+    CreditRead => CreditRead,
+    /// `credit:write`.
+    CreditWrite => CreditWrite,
+    /// `loans:read`.
+    LoansRead => LoansRead,
+    /// `loans:write`.
+    LoansWrite => LoansWrite,
+);
+
+/// Who a trading, credit or loans request acts for: a signed-in user (access or account
+/// token, by bearer header or cookie), or a client key's owner through a client token that
+/// holds scope `S` (403 without it). Its spec side is `[{bearerAuth: []}, {cookieAuth: []}]`;
+/// the operation adds the third alternative with a [`ClientCredentials`] parameter carrying
+/// the same scope, since poem-openapi gives one parameter's schemes one scope list.
+pub struct ServiceAuth<S: RequiredScope>(pub Principal, PhantomData<S>);
+
+impl<'a, S: RequiredScope> ApiExtractor<'a> for ServiceAuth<S> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_bearer_and_cookie(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec!["bearerAuth", "cookieAuth"]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut poem::RequestBody,
+        _opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let state = state(req)?;
+        let token = bearer_token(req).ok_or_else(|| {
+            ApiError::Unauthorized("Authentication required: send a bearer token (user or client token).".into())
+        })?;
+        let principal = authenticate(
+            state,
+            &token,
+            &[TokenKind::Access, TokenKind::Account, TokenKind::Client],
+        )
+        .await?;
+        let scope = S::SCOPE.as_str();
+        if principal.kind == TokenKind::Client && !principal.scopes.iter().any(|s| s == scope) {
+            return Err(ApiError::Forbidden(format!("This client token lacks the `{scope}` scope.")).into());
+        }
+        record_actor(req, &principal, cookie(req, ACCESS_COOKIE).is_some());
+        Ok(Self(principal, PhantomData))
+    }
+}
+
+/// The `clientCredentials` alternative of a service operation's security requirement
+/// (`#[oai(scope = "ClientScope::…")]` on the parameter). It only documents the OAuth 2.0
+/// scheme: [`ServiceAuth`] authenticates and checks the scope.
+pub struct ClientCredentials;
+
+impl<'a> ApiExtractor<'a> for ClientCredentials {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        registry.create_security_scheme(
+            "clientCredentials",
+            MetaSecurityScheme {
+                ty: "oauth2",
+                description: Some("OAuth 2.0 client-credentials grant with a client key."),
+                name: None,
+                key_in: None,
+                scheme: None,
+                bearer_format: None,
+                flows: Some(MetaOAuthFlows {
+                    implicit: None,
+                    password: None,
+                    client_credentials: Some(MetaOAuthFlow {
+                        authorization_url: None,
+                        token_url: Some("/api/oauth/token"),
+                        refresh_url: None,
+                        scopes: ClientScope::meta(),
+                    }),
+                    authorization_code: None,
+                }),
+                openid_connect_url: None,
+            },
+        );
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec!["clientCredentials"]
+    }
+
+    async fn from_request(
+        _req: &'a Request,
+        _body: &mut poem::RequestBody,
+        _opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(Self)
     }
 }

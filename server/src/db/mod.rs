@@ -13,6 +13,7 @@ pub mod one_time_tokens;
 pub mod recovery;
 pub mod schema;
 pub mod sessions;
+pub mod trading;
 pub mod two_factor;
 pub mod users;
 

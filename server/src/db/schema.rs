@@ -184,6 +184,140 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Demo wallets: one per user; the row every order change of the user locks first.
+    trading_wallets (user_id) {
+        /// The owner.
+        user_id -> Text,
+        /// Starting USDT.
+        initial_balance -> Text,
+        /// Realized profit or loss (decimal text).
+        realized_pnl -> Text,
+        /// Bumped by every change: the per-user lock.
+        revision -> BigInt,
+        /// When created.
+        created_at -> Timestamp,
+        /// Last change.
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Balances per (user, asset).
+    trading_balances (user_id, asset) {
+        /// The owner.
+        user_id -> Text,
+        /// `USDT` or a base asset.
+        asset -> Text,
+        /// Spendable (decimal text).
+        free -> Text,
+        /// Held by resting orders (decimal text).
+        locked -> Text,
+        /// USDT paid for the holding (decimal text).
+        cost_basis -> Text,
+    }
+}
+
+diesel::table! {
+    /// Paper orders.
+    trading_orders (id) {
+        /// `orderId`.
+        id -> BigInt,
+        /// The owner.
+        user_id -> Text,
+        /// The caller's id for the order.
+        client_order_id -> Nullable<Text>,
+        /// The pair.
+        symbol -> Text,
+        /// BUY or SELL.
+        side -> Text,
+        /// MARKET or LIMIT.
+        order_type -> Text,
+        /// GTC, IOC or FOK (LIMIT only).
+        time_in_force -> Nullable<Text>,
+        /// Current status.
+        status -> Text,
+        /// Base quantity ordered.
+        orig_qty -> Text,
+        /// `quoteOrderQty` given.
+        orig_quote_order_qty -> Nullable<Text>,
+        /// Base filled.
+        executed_qty -> Text,
+        /// USDT value of the fills.
+        cumulative_quote_qty -> Text,
+        /// Limit price, or the fill price of a MARKET order.
+        price -> Text,
+        /// The limit price in ticks (0 for MARKET), for the matcher's SQL.
+        price_ticks -> BigInt,
+        /// Fee charged.
+        fee -> Text,
+        /// The fee's asset.
+        fee_asset -> Text,
+        /// Funds still locked by the order.
+        locked_amount -> Text,
+        /// Hash of the canonical request (retries compare it).
+        request_hash -> Text,
+        /// The 201 body as first sent.
+        placed_response -> Text,
+        /// Placement time in milliseconds.
+        transact_time -> BigInt,
+        /// When placed.
+        created_at -> Timestamp,
+        /// Last change.
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Fills.
+    trading_trades (id) {
+        /// `trade-…`.
+        id -> Text,
+        /// The order filled.
+        order_id -> BigInt,
+        /// The owner.
+        user_id -> Text,
+        /// The pair.
+        symbol -> Text,
+        /// The order's side.
+        side -> Text,
+        /// The order's type.
+        order_type -> Text,
+        /// Base quantity.
+        quantity -> Text,
+        /// Fill price.
+        price -> Text,
+        /// `quantity × price`.
+        quote_qty -> Text,
+        /// Fee.
+        fee -> Text,
+        /// Fee asset.
+        fee_asset -> Text,
+        /// Whether a resting order filled.
+        is_maker -> Bool,
+        /// When.
+        executed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// `Idempotency-Key`s of POSTs, per user and operation.
+    idempotency_keys (user_id, operation, idempotency_key) {
+        /// The caller.
+        user_id -> Text,
+        /// The operationId.
+        operation -> Text,
+        /// The key.
+        idempotency_key -> Text,
+        /// Hash of the request body.
+        request_hash -> Text,
+        /// The resource the first request created.
+        resource_id -> Text,
+        /// When first used.
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
@@ -191,6 +325,7 @@ diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(client_keys -> users (user_id));
 diesel::joinable!(client_refresh_tokens -> client_keys (client_key_id));
 diesel::joinable!(events -> users (user_id));
+diesel::joinable!(trading_trades -> trading_orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -200,4 +335,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_keys,
     client_refresh_tokens,
     events,
+    trading_wallets,
+    trading_balances,
+    trading_orders,
+    trading_trades,
+    idempotency_keys,
 );

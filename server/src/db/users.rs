@@ -282,7 +282,8 @@ pub async fn verify_email_with_token(
 }
 
 /// Deletes an account's personal data: sessions, refresh and one-time tokens, recovery codes,
-/// client keys (their tokens stop working) and audit events are removed; the user row becomes
+/// client keys (their tokens stop working), audit events and the demo trading wallet with
+/// its orders and fills are removed; the user row becomes
 /// an anonymised stub that can never sign in (records others depend on stay attached to it),
 /// and the email address is free to register again. One transaction.
 ///
@@ -290,7 +291,10 @@ pub async fn verify_email_with_token(
 /// remain; the check runs in the same transaction (on PostgreSQL with the admin rows locked),
 /// so two admins leaving at once cannot both pass it.
 pub async fn erase(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
-    use super::schema::{client_keys, events, one_time_tokens, recovery_codes, sessions};
+    use super::schema::{
+        client_keys, events, idempotency_keys, one_time_tokens, recovery_codes, sessions, trading_balances,
+        trading_orders, trading_trades, trading_wallets,
+    };
     let id = id.to_owned();
     let stub_email = format!("deleted+{id}@deleted.invalid");
     let postgres = matches!(conn, DbConn::Postgres(_));
@@ -316,6 +320,12 @@ pub async fn erase(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<()
         diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(&id))).execute(c).await?;
         diesel::delete(client_keys::table.filter(client_keys::user_id.eq(&id))).execute(c).await?;
         diesel::delete(events::table.filter(events::user_id.eq(&id))).execute(c).await?;
+        // The demo wallet and its history.
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(&id))).execute(c).await?;
+        diesel::delete(trading_trades::table.filter(trading_trades::user_id.eq(&id))).execute(c).await?;
+        diesel::delete(trading_orders::table.filter(trading_orders::user_id.eq(&id))).execute(c).await?;
+        diesel::delete(trading_balances::table.filter(trading_balances::user_id.eq(&id))).execute(c).await?;
+        diesel::delete(trading_wallets::table.filter(trading_wallets::user_id.eq(&id))).execute(c).await?;
         diesel::update(users::table.find(&id))
             .set((
                 users::email.eq(&stub_email),

@@ -122,6 +122,14 @@ pub fn check_body(validator: &jsonschema::Validator, bytes: &[u8]) -> Result<(),
                 Kind::AdditionalProperties { unexpected } => {
                     FieldError::new(join(&unexpected.join(", ")), "is not a known field")
                 }
+                // Trading's unknown symbol gets the spec's message, naming it (a symbol is
+                // never a secret) and listing the supported ones.
+                Kind::Enum { .. } if at == "symbol" => match e.instance().as_str() {
+                    Some(name) if name.len() <= 20 && name.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                        FieldError::new(at, crate::domain::symbols::Symbol::invalid_message(name))
+                    }
+                    _ => FieldError::new(at, e.masked().to_string()),
+                },
                 _ => FieldError::new(
                     if at.is_empty() { "body".to_owned() } else { at },
                     e.masked().to_string(),
@@ -133,10 +141,11 @@ pub fn check_body(validator: &jsonschema::Validator, bytes: &[u8]) -> Result<(),
         return Ok(());
     }
     let summary: Vec<String> = errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect();
-    Err(ApiError::BadRequest {
-        message: format!("Validation failed: {}.", summary.join("; ")),
-        errors,
-    })
+    let message = match errors.as_slice() {
+        [only] if only.message.starts_with("Invalid symbol: ") => only.message.clone(),
+        _ => format!("Validation failed: {}.", summary.join("; ")),
+    };
+    Err(ApiError::BadRequest { message, errors })
 }
 
 /// `/billingAddress/zipCode` → `billingAddress.zipCode`; `/items/2/qty` → `items[2].qty`.

@@ -11,7 +11,17 @@ use meridian_server::ratelimit::RateLimitMode;
 use serde_json::Value;
 
 /// Operations whose handlers never touch the database, so 503 cannot happen.
-const NO_DATABASE: &[&str] = &["get_oauth_metadata"];
+const NO_DATABASE: &[&str] = &[
+    "get_oauth_metadata",
+    // Market data: computed from the deterministic feed alone.
+    "get_price",
+    "get_symbol_price",
+    "list_prices",
+    "get_ticker",
+    "list_tickers",
+    "get_candles",
+    "get_order_book",
+];
 
 fn implemented() -> Vec<Operation> {
     let unimplemented = spec::unimplemented();
@@ -232,4 +242,51 @@ async fn client_tokens_are_refused_with_403_outside_trading_credit_and_loans() {
             op.operation_id
         );
     }
+}
+
+/// The `clientCredentials` scope an operation documents, if any.
+fn client_scope(op: &Operation) -> Option<String> {
+    operation_object(op)
+        .get("security")?
+        .as_array()?
+        .iter()
+        .find_map(|r| r.get("clientCredentials"))?
+        .as_array()?
+        .first()?
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn client_tokens_without_the_documented_scope_are_refused_with_403() {
+    let server = TestServer::start().await;
+    let user = signed_in_user(&server, "scoped").await;
+    // One key that may only read and one that may only write, on every group.
+    let readers = ["trading:read", "credit:read", "loans:read"];
+    let writers = ["trading:write", "credit:write", "loans:write"];
+    let read_only = meridian_contract_tests::fixtures::client_token_with_scopes(&server, &user, &readers).await;
+    let write_only = meridian_contract_tests::fixtures::client_token_with_scopes(&server, &user, &writers).await;
+    let mut checked = 0;
+    for op in implemented() {
+        let Some(scope) = client_scope(&op) else { continue };
+        // The key lacking exactly this operation's scope.
+        let token = if readers.contains(&scope.as_str()) {
+            &write_only
+        } else {
+            &read_only
+        };
+        let who = Credentials {
+            token,
+            email: &user.email,
+            password: &user.password,
+        };
+        assert_eq!(
+            send(&server, &op, Some(&who), body_of(&op)).await,
+            403,
+            "{} without {scope}",
+            op.operation_id
+        );
+        checked += 1;
+    }
+    assert!(checked >= 8, "the trading operations document client scopes");
 }

@@ -1,4 +1,4 @@
-//! Seed fidelity: the seeds' example requests for the accounts and auth groups, sent as
+//! Seed fidelity: the seeds' example requests for the accounts, auth and trading groups, sent as
 //! printed (host aside), get the documented status and shape. Token-grant, verification and
 //! 2FA examples are replayed in `api/auth/*` next to their operations.
 
@@ -218,4 +218,111 @@ async fn seed_001_session_and_verification_requests() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["email"], "user@example.com");
     assert_eq!(body["is_verified"], false);
+}
+
+/// Seed 000: the two "Place Order" examples, sent verbatim with the browser's `accessToken`
+/// cookie from login, get 201 `{message, trade, order}` with the documented fields.
+#[tokio::test]
+async fn seed_000_place_order_examples() {
+    let server = TestServer::start().await;
+    // A fixed market time where ETH trades below 3500, so the limit sell rests.
+    let t0 = 1_772_532_000_000;
+    server.state().clock.set_ms(t0);
+    let eth = server
+        .state()
+        .feed
+        .price(meridian_server::domain::symbols::Symbol::Eth, t0);
+    assert!(eth < rust_decimal::Decimal::from(3500), "ETH at {eth}");
+    let credentials = json!({"email": "trader@example.com", "password": "SecureP@ss123"});
+    request(&server, "POST", "/api/auth/register", None, Some(credentials.clone())).await;
+    let login = server
+        .http()
+        .post(format!("{}/api/auth/login", server.url))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("accessToken="))
+        .and_then(|v| v.split(';').next())
+        .expect("login sets the accessToken cookie")
+        .to_owned();
+    let post = |body: Value| {
+        let request = server
+            .http()
+            .post(format!("{}/api/trading/order", server.url))
+            .header("cookie", cookie.clone())
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+
+    let (status, body) = post(json!({
+      "symbol": "BTCUSDT",
+      "side": "BUY",
+      "type": "MARKET",
+      "quoteOrderQty": "100"
+    }))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["message"], "Order placed successfully");
+    for field in [
+        "id",
+        "symbol",
+        "side",
+        "type",
+        "quantity",
+        "price",
+        "orderId",
+        "status",
+        "executedAt",
+    ] {
+        assert!(!body["trade"][field].is_null(), "trade.{field}: {body}");
+    }
+    for field in [
+        "orderId",
+        "symbol",
+        "side",
+        "type",
+        "status",
+        "executedQty",
+        "price",
+        "transactTime",
+    ] {
+        assert!(!body["order"][field].is_null(), "order.{field}: {body}");
+    }
+    assert_eq!(
+        (body["order"]["status"].as_str(), body["trade"]["status"].as_str()),
+        (Some("FILLED"), Some("FILLED"))
+    );
+    assert_eq!(body["trade"]["orderId"], body["order"]["orderId"].to_string());
+    assert!(body["order"]["orderId"].is_u64() && body["order"]["transactTime"].is_u64());
+
+    // The limit sell needs ETH: buy some first, then send the example verbatim.
+    let (status, _) = post(json!({"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.6"})).await;
+    assert_eq!(status, 201);
+    let (status, body) = post(json!({
+      "exchange": "binance",
+      "symbol": "ETHUSDT",
+      "side": "SELL",
+      "type": "LIMIT",
+      "quantity": "0.5",
+      "price": "3500",
+      "timeInForce": "GTC"
+    }))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["message"], "Order placed successfully");
+    assert_eq!(body["trade"], Value::Null, "a resting order has no fill yet");
+    assert_eq!(body["order"]["status"], "NEW");
+    assert_eq!(body["order"]["price"], json!(3500));
+    assert_eq!(body["order"]["origQty"], json!(0.5));
+    assert_eq!(body["order"]["timeInForce"], "GTC");
 }

@@ -3,6 +3,8 @@
 mod admin;
 mod auth;
 mod health;
+mod market;
 mod oauth;
 mod profile;
+mod trading;
 mod users;
