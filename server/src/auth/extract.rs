@@ -148,6 +148,21 @@ pub fn record_actor(req: &Request, principal: &Principal, by_cookie: bool) {
     }
 }
 
+/// Who the request's token (cookie, then bearer header) stands for, whatever its kind; 401
+/// without one or for a refused token.
+async fn bearer_principal(req: &Request) -> poem::Result<Principal> {
+    let state = state(req)?;
+    let token = bearer_token(req)
+        .ok_or_else(|| ApiError::Unauthorized("Authentication required: send a bearer token.".into()))?;
+    authenticate(
+        state,
+        &token,
+        &[TokenKind::Access, TokenKind::Account, TokenKind::Client],
+    )
+    .await
+    .map_err(Into::into)
+}
+
 /// A signed-in user (access or account token, by bearer header or cookie). A client token
 /// is refused with 403: client keys act on trading, credit and loans, never on accounts.
 pub struct UserAuth(pub Principal);
@@ -170,15 +185,7 @@ impl<'a> ApiExtractor<'a> for UserAuth {
         _body: &mut poem::RequestBody,
         _opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let state = state(req)?;
-        let token = bearer_token(req)
-            .ok_or_else(|| ApiError::Unauthorized("Authentication required: send a bearer token.".into()))?;
-        let principal = authenticate(
-            state,
-            &token,
-            &[TokenKind::Access, TokenKind::Account, TokenKind::Client],
-        )
-        .await?;
+        let principal = bearer_principal(req).await?;
         if principal.kind == TokenKind::Client {
             return Err(ApiError::Forbidden(
                 "Client tokens act on trading, credit and loans only; use an account or user token here.".into(),
@@ -395,16 +402,7 @@ impl<'a, S: RequiredScope> ApiExtractor<'a> for ServiceAuth<S> {
         _body: &mut poem::RequestBody,
         _opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let state = state(req)?;
-        let token = bearer_token(req).ok_or_else(|| {
-            ApiError::Unauthorized("Authentication required: send a bearer token (user or client token).".into())
-        })?;
-        let principal = authenticate(
-            state,
-            &token,
-            &[TokenKind::Access, TokenKind::Account, TokenKind::Client],
-        )
-        .await?;
+        let principal = bearer_principal(req).await?;
         let scope = S::SCOPE.as_str();
         if principal.kind == TokenKind::Client && !principal.scopes.iter().any(|s| s == scope) {
             return Err(ApiError::Forbidden(format!("This client token lacks the `{scope}` scope.")).into());
