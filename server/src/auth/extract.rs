@@ -148,55 +148,6 @@ pub fn record_actor(req: &Request, principal: &Principal, by_cookie: bool) {
     }
 }
 
-/// Who the request's token (cookie, then bearer header) stands for, whatever its kind; 401
-/// without one or for a refused token.
-async fn bearer_principal(req: &Request) -> poem::Result<Principal> {
-    let state = state(req)?;
-    let token = bearer_token(req)
-        .ok_or_else(|| ApiError::Unauthorized("Authentication required: send a bearer token.".into()))?;
-    authenticate(
-        state,
-        &token,
-        &[TokenKind::Access, TokenKind::Account, TokenKind::Client],
-    )
-    .await
-    .map_err(Into::into)
-}
-
-/// A signed-in user (access or account token, by bearer header or cookie). A client token
-/// is refused with 403: client keys act on trading, credit and loans, never on accounts.
-pub struct UserAuth(pub Principal);
-
-impl<'a> ApiExtractor<'a> for UserAuth {
-    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
-    type ParamType = ();
-    type ParamRawType = ();
-
-    fn register(registry: &mut Registry) {
-        register_bearer_and_cookie(registry);
-    }
-
-    fn security_schemes() -> Vec<&'static str> {
-        vec!["bearerAuth", "cookieAuth"]
-    }
-
-    async fn from_request(
-        req: &'a Request,
-        _body: &mut poem::RequestBody,
-        _opts: ExtractParamOptions<Self::ParamType>,
-    ) -> poem::Result<Self> {
-        let principal = bearer_principal(req).await?;
-        if principal.kind == TokenKind::Client {
-            return Err(ApiError::Forbidden(
-                "Client tokens act on trading, credit and loans only; use an account or user token here.".into(),
-            )
-            .into());
-        }
-        record_actor(req, &principal, cookie(req, ACCESS_COOKIE).is_some());
-        Ok(Self(principal))
-    }
-}
-
 /// Explicitly anonymous (`security: [{}]`): operations whose credentials travel in the body.
 pub struct Anonymous;
 
@@ -346,18 +297,27 @@ impl OAuthScopes for ClientScope {
     }
 }
 
-/// The scope a [`ServiceAuth`] demands of client tokens, as a type.
-pub trait RequiredScope: Send + Sync + 'static {
-    /// The scope.
-    const SCOPE: ClientScope;
+/// Users, and client tokens that hold `scope`.
+fn admit_scope(principal: &Principal, scope: ClientScope) -> Result<(), ApiError> {
+    let scope = scope.as_str();
+    if principal.kind == TokenKind::Client && !principal.scopes.iter().any(|s| s == scope) {
+        return Err(ApiError::Forbidden(format!(
+            "This client token lacks the `{scope}` scope."
+        )));
+    }
+    Ok(())
 }
 
+/// Declares the marker types of [`ServiceAuth`]: each admits users and client tokens holding
+/// its scope.
 macro_rules! required_scopes {
     ($($(#[$doc:meta])* $name:ident => $scope:ident),* $(,)?) => {$(
         $(#[$doc])*
         pub struct $name;
-        impl RequiredScope for $name {
-            const SCOPE: ClientScope = ClientScope::$scope;
+        impl Admission for $name {
+            fn admit(principal: &Principal) -> Result<(), ApiError> {
+                admit_scope(principal, ClientScope::$scope)
+            }
         }
     )*};
 }
@@ -377,14 +337,44 @@ required_scopes!(
     LoansWrite => LoansWrite,
 );
 
-/// Who a trading, credit or loans request acts for: a signed-in user (access or account
-/// token, by bearer header or cookie), or a client key's owner through a client token that
-/// holds scope `S` (403 without it). Its spec side is `[{bearerAuth: []}, {cookieAuth: []}]`;
-/// the operation adds the third alternative with a [`ClientCredentials`] parameter carrying
-/// the same scope, since poem-openapi gives one parameter's schemes one scope list.
-pub struct ServiceAuth<S: RequiredScope>(pub Principal, PhantomData<S>);
+/// Whom an operation secured by `[{bearerAuth: []}, {cookieAuth: []}]` admits, beyond what
+/// the token itself proves: decides on the authenticated principal (403 when refused).
+pub trait Admission: Send + Sync + 'static {
+    /// `Ok` when `principal` may call the operation.
+    fn admit(principal: &Principal) -> Result<(), ApiError>;
+}
 
-impl<'a, S: RequiredScope> ApiExtractor<'a> for ServiceAuth<S> {
+/// Users only (accounts, client keys): a client token is refused with 403, since client keys
+/// act on trading, credit and loans, never on accounts.
+pub struct UsersOnly;
+
+impl Admission for UsersOnly {
+    fn admit(principal: &Principal) -> Result<(), ApiError> {
+        if principal.kind == TokenKind::Client {
+            return Err(ApiError::Forbidden(
+                "Client tokens act on trading, credit and loans only; use an account or user token here.".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A caller authenticated by a bearer token or the `accessToken` cookie (user access,
+/// account or client token), admitted by `A`.
+pub struct BearerAuth<A: Admission>(pub Principal, PhantomData<A>);
+
+/// A signed-in user (access or account token, by bearer header or cookie); client tokens
+/// get 403.
+pub type UserAuth = BearerAuth<UsersOnly>;
+
+/// Who a trading, credit or loans request acts for: a signed-in user, or a client key's
+/// owner through a client token that holds scope `S` (403 without it). Its spec side is
+/// `[{bearerAuth: []}, {cookieAuth: []}]`; the operation adds the third alternative with a
+/// [`ClientCredentials`] parameter carrying the same scope, since poem-openapi gives one
+/// parameter's schemes one scope list.
+pub type ServiceAuth<S> = BearerAuth<S>;
+
+impl<'a, A: Admission> ApiExtractor<'a> for BearerAuth<A> {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
     type ParamType = ();
     type ParamRawType = ();
@@ -402,11 +392,16 @@ impl<'a, S: RequiredScope> ApiExtractor<'a> for ServiceAuth<S> {
         _body: &mut poem::RequestBody,
         _opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let principal = bearer_principal(req).await?;
-        let scope = S::SCOPE.as_str();
-        if principal.kind == TokenKind::Client && !principal.scopes.iter().any(|s| s == scope) {
-            return Err(ApiError::Forbidden(format!("This client token lacks the `{scope}` scope.")).into());
-        }
+        let state = state(req)?;
+        let token = bearer_token(req)
+            .ok_or_else(|| ApiError::Unauthorized("Authentication required: send a bearer token.".into()))?;
+        let principal = authenticate(
+            state,
+            &token,
+            &[TokenKind::Access, TokenKind::Account, TokenKind::Client],
+        )
+        .await?;
+        A::admit(&principal)?;
         record_actor(req, &principal, cookie(req, ACCESS_COOKIE).is_some());
         Ok(Self(principal, PhantomData))
     }
