@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::ApiTags;
 use super::statuses::Public;
-use super::types::{DecimalNumber, Timestamp};
+use super::types::{DecimalNumber, Timestamp, wire_enum};
 use crate::domain::market_data::{
     self, BOOK_DEPTHS, BookLevel, Candle, CandleQuery, CandleQueryError, DEFAULT_BOOK_DEPTH, DEFAULT_CANDLES, Interval,
     Ticker,
@@ -27,64 +27,27 @@ use crate::domain::symbols::Symbol;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::state::AppState;
 
-/// A supported spot trading pair, quoted in USDT (`TradingSymbol`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum)]
-pub enum TradingSymbol {
-    /// Bitcoin.
-    #[oai(rename = "BTCUSDT")]
-    Btcusdt,
-    /// Ether.
-    #[oai(rename = "ETHUSDT")]
-    Ethusdt,
-    /// BNB.
-    #[oai(rename = "BNBUSDT")]
-    Bnbusdt,
-    /// Cardano.
-    #[oai(rename = "ADAUSDT")]
-    Adausdt,
-    /// Dogecoin.
-    #[oai(rename = "DOGEUSDT")]
-    Dogeusdt,
-    /// XRP.
-    #[oai(rename = "XRPUSDT")]
-    Xrpusdt,
-    /// Polkadot.
-    #[oai(rename = "DOTUSDT")]
-    Dotusdt,
-    /// Solana.
-    #[oai(rename = "SOLUSDT")]
-    Solusdt,
-}
-
-impl From<Symbol> for TradingSymbol {
-    fn from(symbol: Symbol) -> Self {
-        match symbol {
-            Symbol::Btc => Self::Btcusdt,
-            Symbol::Eth => Self::Ethusdt,
-            Symbol::Bnb => Self::Bnbusdt,
-            Symbol::Ada => Self::Adausdt,
-            Symbol::Doge => Self::Dogeusdt,
-            Symbol::Xrp => Self::Xrpusdt,
-            Symbol::Dot => Self::Dotusdt,
-            Symbol::Sol => Self::Solusdt,
-        }
+wire_enum!(
+    /// A supported spot trading pair, quoted in USDT (`TradingSymbol`).
+    TradingSymbol => Symbol {
+        /// Bitcoin.
+        Btcusdt = Symbol::Btc,
+        /// Ether.
+        Ethusdt = Symbol::Eth,
+        /// BNB.
+        Bnbusdt = Symbol::Bnb,
+        /// Cardano.
+        Adausdt = Symbol::Ada,
+        /// Dogecoin.
+        Dogeusdt = Symbol::Doge,
+        /// XRP.
+        Xrpusdt = Symbol::Xrp,
+        /// Polkadot.
+        Dotusdt = Symbol::Dot,
+        /// Solana.
+        Solusdt = Symbol::Sol,
     }
-}
-
-impl From<TradingSymbol> for Symbol {
-    fn from(symbol: TradingSymbol) -> Self {
-        match symbol {
-            TradingSymbol::Btcusdt => Symbol::Btc,
-            TradingSymbol::Ethusdt => Symbol::Eth,
-            TradingSymbol::Bnbusdt => Symbol::Bnb,
-            TradingSymbol::Adausdt => Symbol::Ada,
-            TradingSymbol::Dogeusdt => Symbol::Doge,
-            TradingSymbol::Xrpusdt => Symbol::Xrp,
-            TradingSymbol::Dotusdt => Symbol::Dot,
-            TradingSymbol::Solusdt => Symbol::Sol,
-        }
-    }
-}
+);
 
 /// The 400 of an unsupported symbol named by parameter `field`.
 fn invalid_symbol(field: &str, name: &str) -> ApiError {

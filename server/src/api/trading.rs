@@ -15,7 +15,7 @@ use super::ApiTags;
 use super::auth::Created;
 use super::market::TradingSymbol;
 use super::statuses::{Secured, SecuredConflict, SecuredLookup};
-use super::types::{DecimalInput, DecimalNumber, Nullable, Timestamp};
+use super::types::{DecimalInput, DecimalNumber, Nullable, Timestamp, wire_enum};
 use crate::auth::extract::{ClientCredentials, ClientScope, ServiceAuth, TradingRead, TradingWrite};
 use crate::db::DbError;
 use crate::db::trading::{
@@ -26,34 +26,6 @@ use crate::domain::trading::{self as rules, NewOrder, OrderError, OrderStatus, O
 use crate::engine;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident => $domain:ty { $($(#[$vdoc:meta])* $variant:ident = $value:expr),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-        #[oai(rename_all = "SCREAMING_SNAKE_CASE")]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),*
-        }
-
-        impl From<$name> for $domain {
-            fn from(value: $name) -> Self {
-                match value {
-                    $($name::$variant => $value),*
-                }
-            }
-        }
-
-        impl From<$domain> for $name {
-            fn from(value: $domain) -> Self {
-                $(if value == $value {
-                    return $name::$variant;
-                })*
-                unreachable!("every domain value has a wire name")
-            }
-        }
-    };
-}
 
 wire_enum!(
     /// An asset of the demo wallet.

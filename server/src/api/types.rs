@@ -387,3 +387,36 @@ mod decimal_tests {
         assert_eq!(parse_decimal("-47.65").unwrap().to_string(), "-47.65");
     }
 }
+
+/// Declares a wire enum (a poem-openapi `Enum`, variants in SCREAMING_SNAKE_CASE) mapped one
+/// to one onto a domain type, with `From` both ways: `wire_enum!(Name => Domain { Variant =
+/// Domain::Value, … })`.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident => $domain:ty { $($(#[$vdoc:meta])* $variant:ident = $value:expr),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::poem_openapi::Enum)]
+        #[oai(rename_all = "SCREAMING_SNAKE_CASE")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),*
+        }
+
+        impl From<$name> for $domain {
+            fn from(value: $name) -> Self {
+                match value {
+                    $($name::$variant => $value),*
+                }
+            }
+        }
+
+        impl From<$domain> for $name {
+            fn from(value: $domain) -> Self {
+                $(if value == $value {
+                    return $name::$variant;
+                })*
+                unreachable!("every domain value has a wire name")
+            }
+        }
+    };
+}
+
+pub(crate) use wire_enum;
