@@ -252,28 +252,32 @@ macro_rules! save_wallet {
     }};
 }
 
-/// Stores the fill of order `$order_id` and marks the order FILLED.
+/// The stored form of `fill` of `order`.
+fn trade_row(order: &OrderRow, fill: &Fill, now: NaiveDateTime) -> TradeRow {
+    TradeRow {
+        id: crate::auth::secret::id("trade"),
+        order_id: order.id,
+        user_id: order.user_id.clone(),
+        symbol: order.symbol.clone(),
+        side: order.side.clone(),
+        order_type: order.order_type.clone(),
+        quantity: text(fill.quantity),
+        price: text(fill.price),
+        quote_qty: text(fill.quote_qty),
+        fee: text(fill.fee),
+        fee_asset: fill.fee_asset.as_str().to_owned(),
+        is_maker: fill.is_maker,
+        executed_at: now,
+    }
+}
+
+/// Stores the fill of the resting order `$order` and marks the order FILLED.
 macro_rules! record_fill {
     ($c:expr, $order:expr, $fill:expr, $now:expr) => {{
         let order: &OrderRow = $order;
         let fill: &Fill = $fill;
-        let trade = TradeRow {
-            id: crate::auth::secret::id("trade"),
-            order_id: order.id,
-            user_id: order.user_id.clone(),
-            symbol: order.symbol.clone(),
-            side: order.side.clone(),
-            order_type: order.order_type.clone(),
-            quantity: text(fill.quantity),
-            price: text(fill.price),
-            quote_qty: text(fill.quote_qty),
-            fee: text(fill.fee),
-            fee_asset: fill.fee_asset.as_str().to_owned(),
-            is_maker: fill.is_maker,
-            executed_at: $now,
-        };
         diesel::insert_into(trading_trades::table)
-            .values(&trade)
+            .values(&trade_row(order, fill, $now))
             .execute($c)
             .await?;
         diesel::update(trading_orders::table.find(order.id))
@@ -287,7 +291,6 @@ macro_rules! record_fill {
             ))
             .execute($c)
             .await?;
-        trade
     }};
 }
 
@@ -414,7 +417,12 @@ pub async fn place(
             OrderType::Market => 0,
         };
         let fee_asset = trading::received_asset(order.symbol, order.side);
-        let id: i64 = diesel::insert_into(trading_orders::table)
+        // The order is stored in its state after placement, fill included.
+        let (executed, cumulative, fee) = match &placement.fill {
+            Some(fill) => (fill.quantity, fill.quote_qty, fill.fee),
+            None => (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
+        };
+        let mut row: OrderRow = diesel::insert_into(trading_orders::table)
             .values((
                 trading_orders::user_id.eq(user_id),
                 trading_orders::client_order_id.eq(&request.client_order_id),
@@ -425,11 +433,11 @@ pub async fn place(
                 trading_orders::status.eq(placement.status.as_str()),
                 trading_orders::orig_qty.eq(text(placement.orig_qty)),
                 trading_orders::orig_quote_order_qty.eq(order.quote_order_qty.map(text)),
-                trading_orders::executed_qty.eq("0"),
-                trading_orders::cumulative_quote_qty.eq("0"),
+                trading_orders::executed_qty.eq(text(executed)),
+                trading_orders::cumulative_quote_qty.eq(text(cumulative)),
                 trading_orders::price.eq(text(placement.price)),
                 trading_orders::price_ticks.eq(price_ticks),
-                trading_orders::fee.eq("0"),
+                trading_orders::fee.eq(text(fee)),
                 trading_orders::fee_asset.eq(fee_asset.as_str()),
                 trading_orders::locked_amount.eq(text(placement.locked)),
                 trading_orders::request_hash.eq(&request.request_hash),
@@ -438,22 +446,14 @@ pub async fn place(
                 trading_orders::created_at.eq(now),
                 trading_orders::updated_at.eq(now),
             ))
-            .returning(trading_orders::id)
+            .returning(OrderRow::as_returning())
             .get_result(c)
             .await?;
-        let mut row: OrderRow = trading_orders::table
-            .find(id)
-            .select(OrderRow::as_select())
-            .first(c)
-            .await?;
-        let trade = match &placement.fill {
-            Some(fill) => {
-                let trade = record_fill!(c, &row, fill, now);
-                row = trading_orders::table.find(id).select(OrderRow::as_select()).first(c).await?;
-                Some(trade)
-            }
-            None => None,
-        };
+        let id = row.id;
+        let trade = placement.fill.as_ref().map(|fill| trade_row(&row, fill, now));
+        if let Some(trade) = &trade {
+            diesel::insert_into(trading_trades::table).values(trade).execute(c).await?;
+        }
         save_wallet!(c, user_id, before, after, now);
         let body = respond(&row, trade.as_ref());
         diesel::update(trading_orders::table.find(id))
