@@ -1,31 +1,12 @@
 //! Who may trade: client tokens act for their user within their scopes (`trading:read`
 //! reads, `trading:write` places and cancels, neither implies the other); no token is 401.
 
-use meridian::types::{ClientTokenRequest, TradingOrderStatus};
-use meridian_contract_tests::TestServer;
-use meridian_contract_tests::fixtures::{client_with_token, create_key, failure};
+use meridian::types::TradingOrderStatus;
+use meridian_contract_tests::fixtures::{client_token_with_scopes, client_with_token, failure};
 use meridian_server::domain::symbols::Symbol;
 use serde_json::json;
 
 use super::support::{T0, body, d, floor_to, id_of, place, price, start, text};
-
-/// A client token of a new key of `user_token` with `scopes`.
-async fn scoped_token(server: &TestServer, user_token: &str, scopes: &[&str]) -> String {
-    let key = create_key(server, user_token, json!({"scopes": scopes})).await;
-    let request: ClientTokenRequest = serde_json::from_value(json!({
-        "grantType": "clientCredentials",
-        "clientId": key["clientId"],
-        "clientSecret": key["clientSecret"],
-    }))
-    .unwrap();
-    server
-        .client()
-        .create_client_token(&request)
-        .await
-        .expect("client token")
-        .into_inner()
-        .access_token
-}
 
 #[tokio::test]
 async fn client_tokens_trade_for_their_user_within_their_scopes() {
@@ -42,7 +23,7 @@ async fn client_tokens_trade_for_their_user_within_their_scopes() {
     // trading:read reads everything of its user, and may not place or cancel.
     let reader = client_with_token(
         &server,
-        &scoped_token(&server, &user.access_token, &["trading:read"]).await,
+        &client_token_with_scopes(&server, &user, &["trading:read"]).await,
     );
     let wallet = reader
         .get_balances()
@@ -85,7 +66,7 @@ async fn client_tokens_trade_for_their_user_within_their_scopes() {
     // trading:write places and cancels for the user, and may not read.
     let writer = client_with_token(
         &server,
-        &scoped_token(&server, &user.access_token, &["trading:write"]).await,
+        &client_token_with_scopes(&server, &user, &["trading:write"]).await,
     );
     let placed = writer
         .place_order(None, &body(order.clone()))
@@ -112,7 +93,7 @@ async fn client_tokens_trade_for_their_user_within_their_scopes() {
     // A key without any trading scope reads nothing.
     let lender = client_with_token(
         &server,
-        &scoped_token(&server, &user.access_token, &["loans:read"]).await,
+        &client_token_with_scopes(&server, &user, &["loans:read"]).await,
     );
     assert_eq!(failure(lender.get_balances().await).0, 403);
     assert_eq!(failure(lender.place_order(None, &body(order.clone())).await).0, 403);

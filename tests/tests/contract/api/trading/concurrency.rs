@@ -10,7 +10,7 @@ use meridian_contract_tests::fixtures::{client_with_token, failure, signed_in_us
 use meridian_server::domain::symbols::Symbol;
 use rust_decimal::Decimal;
 
-const T0: i64 = 1_772_532_000_000;
+use super::support::T0;
 
 fn market(side: TradingSide, quantity: Option<Decimal>, quote: Option<Decimal>) -> TradingPlaceOrderRequest {
     TradingPlaceOrderRequest {
