@@ -654,6 +654,8 @@ impl AccountsApi {
     #[oai(path = "/api/profile", method = "get", operation_id = "get_profile")]
     async fn get_profile(&self, auth: UserAuth) -> ApiResult<Json<AccountProfileResponse>, Secured> {
         let user = auth.0.user;
+        let mut conn = self.state.db.conn().await?;
+        let score = crate::db::credit::latest_score(&mut conn, &user.id).await?;
         Ok(Json(AccountProfileResponse {
             success: True,
             data: AccountProfileData {
@@ -664,9 +666,8 @@ impl AccountsApi {
                     wallet_address: user.wallet_address.clone().into(),
                     full_name: user.display_name.clone().into(),
                     kyc_status: KycStatus::NotStarted,
-                    // The credit group fills these in once scores exist.
-                    credit_score: Nullable(None),
-                    last_score_update: Nullable(None),
+                    credit_score: Nullable(score.as_ref().and_then(|s| i32::try_from(s.score).ok())),
+                    last_score_update: Nullable(score.map(|s| Timestamp::from_naive(s.calculated_at))),
                 },
                 id: user.id,
                 email: user.email,

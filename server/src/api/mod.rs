@@ -6,6 +6,8 @@ pub mod auth;
 pub mod auth_email;
 pub mod client_keys;
 pub mod cookies;
+pub mod credit;
+pub mod loans;
 pub mod market;
 pub mod oauth_error;
 pub mod system;
@@ -37,6 +39,12 @@ pub enum ApiTags {
     /// Paper trading on a simulated market and public market data.
     #[oai(rename = "trading")]
     Trading,
+    /// Credit scores and credit history.
+    #[oai(rename = "credit")]
+    Credit,
+    /// Loan applications, calculator, schedules, payments and decisions.
+    #[oai(rename = "loans")]
+    Loans,
 }
 
 /// Every group's operations, as one poem-openapi service.
@@ -51,6 +59,8 @@ pub type Apis = (
     client_keys::ClientKeysApi,
     trading::TradingApi,
     market::MarketApi,
+    credit::CreditApi,
+    loans::LoansApi,
 );
 
 /// The poem-openapi service of every implemented operation. Its generated spec is compared
@@ -68,6 +78,8 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
             client_keys::ClientKeysApi::new(state.clone()),
             trading::TradingApi::new(state.clone()),
             market::MarketApi::new(state.clone()),
+            credit::CreditApi::new(state.clone()),
+            loans::LoansApi::new(state.clone()),
         ),
         "Meridian API",
         env!("CARGO_PKG_VERSION"),
@@ -111,6 +123,11 @@ pub mod statuses {
     crate::error_statuses!(
         /// Secured operations on one resource.
         SecuredLookup: 400, 401, 403, 404, 429, 500, 503
+    );
+    crate::error_statuses!(
+        /// Secured actions on one resource without a body, refused in some states
+        /// (`cancel_loan`, `get_loan_schedule`).
+        SecuredState: 400, 401, 403, 404, 409, 429, 500, 503
     );
     crate::error_statuses!(
         /// Secured operations with a body that may conflict.

@@ -52,6 +52,16 @@ pub enum Probe {
     Down,
 }
 
+impl Probe {
+    /// The wire text.
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Up => "up",
+            Self::Down => "down",
+        }
+    }
+}
+
 /// Redis' probe result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -106,12 +116,21 @@ impl SystemApi {
                 }
             }
         };
-        // The credit scorecard is a fixed in-process model: up whenever the server runs.
         HealthServices {
             database,
             redis,
             market_data: self.market_probe(),
-            credit_model: Probe::Up,
+            credit_model: Self::credit_probe(),
+        }
+    }
+
+    /// The scorecard reproduces its reference score (an in-process model: this catches a
+    /// broken build of its rules, not an outage).
+    fn credit_probe() -> Probe {
+        if crate::domain::credit::self_check() {
+            Probe::Up
+        } else {
+            Probe::Down
         }
     }
 
@@ -154,11 +173,8 @@ impl SystemApi {
                         RedisProbe::Down => "down",
                         RedisProbe::NotConfigured => "not_configured",
                     },
-                    "market_data": match services.market_data {
-                        Probe::Up => "up",
-                        Probe::Down => "down",
-                    },
-                    "credit_model": "up",
+                    "market_data": services.market_data.as_str(),
+                    "credit_model": services.credit_model.as_str(),
                 }),
             );
             return Err(ApiError::ServiceUnavailable {

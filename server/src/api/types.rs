@@ -173,18 +173,23 @@ impl<'a, T: ParseFromJSON + Type + Send> poem_openapi::ApiExtractor<'a> for Opti
 }
 
 /// A value that is documented `nullable: true`: `null` on the wire for `None`. As a field it
-/// is required (always sent, possibly `null`); wrap it in `Option` for an optional one.
+/// is required (always sent, possibly `null`); with `REQUIRED = false` (see
+/// [`SentNullable`]) the schema lists it as optional, but it is still always sent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Nullable<T>(pub Option<T>);
+pub struct Nullable<T, const REQUIRED: bool = true>(pub Option<T>);
 
-impl<T> From<Option<T>> for Nullable<T> {
+/// A nullable field the schema does not list in `required` but the server always sends
+/// (`null` while unknown), e.g. a loan's lifecycle fields. Parses a missing field as `None`.
+pub type SentNullable<T> = Nullable<T, false>;
+
+impl<T, const R: bool> From<Option<T>> for Nullable<T, R> {
     fn from(value: Option<T>) -> Self {
         Self(value)
     }
 }
 
-impl<T: Type> Type for Nullable<T> {
-    const IS_REQUIRED: bool = true;
+impl<T: Type, const R: bool> Type for Nullable<T, R> {
+    const IS_REQUIRED: bool = R;
     type RawValueType = T::RawValueType;
     type RawElementValueType = T::RawElementValueType;
 
@@ -222,13 +227,13 @@ impl<T: Type> Type for Nullable<T> {
     }
 }
 
-impl<T: ToJSON> ToJSON for Nullable<T> {
+impl<T: ToJSON, const R: bool> ToJSON for Nullable<T, R> {
     fn to_json(&self) -> Option<Value> {
         Some(self.0.as_ref().and_then(ToJSON::to_json).unwrap_or(Value::Null))
     }
 }
 
-impl<T: ParseFromJSON> ParseFromJSON for Nullable<T> {
+impl<T: ParseFromJSON, const R: bool> ParseFromJSON for Nullable<T, R> {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         match value {
             None | Some(Value::Null) => Ok(Self(None)),
@@ -388,14 +393,17 @@ mod decimal_tests {
     }
 }
 
-/// Declares a wire enum (a poem-openapi `Enum`, variants in SCREAMING_SNAKE_CASE) mapped one
-/// to one onto a domain type, with `From` both ways: `wire_enum!(Name => Domain { Variant =
-/// Domain::Value, … })`.
+/// Declares a wire enum (a poem-openapi `Enum`, variants in SCREAMING_SNAKE_CASE unless
+/// another poem-openapi case is named with `as "snake_case"`) mapped one to one onto a domain
+/// type, with `From` both ways: `wire_enum!(Name => Domain { Variant = Domain::Value, … })`.
 macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident => $domain:ty { $($(#[$vdoc:meta])* $variant:ident = $value:expr),* $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident => $domain:ty { $($body:tt)* }) => {
+        wire_enum!($(#[$doc])* $name => $domain as "SCREAMING_SNAKE_CASE" { $($body)* });
+    };
+    ($(#[$doc:meta])* $name:ident => $domain:ty as $case:literal { $($(#[$vdoc:meta])* $variant:ident = $value:expr),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::poem_openapi::Enum)]
-        #[oai(rename_all = "SCREAMING_SNAKE_CASE")]
+        #[oai(rename_all = $case)]
         pub enum $name {
             $($(#[$vdoc])* $variant),*
         }
@@ -420,3 +428,83 @@ macro_rules! wire_enum {
 }
 
 pub(crate) use wire_enum;
+
+/// A calendar date on the wire as `2025-02-28` (`format: date`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CalendarDate(pub chrono::NaiveDate);
+
+impl Type for CalendarDate {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string_date".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "date")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ToJSON for CalendarDate {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.format("%Y-%m-%d").to_string()))
+    }
+}
+
+impl ParseFromJSON for CalendarDate {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::String(s)) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map(Self)
+                .map_err(|e| ParseError::custom(format!("not a date (YYYY-MM-DD): {e}"))),
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+        }
+    }
+}
+
+/// Seed 003's pagination object (credit history, loans).
+#[derive(Debug, Clone, poem_openapi::Object)]
+pub struct PerPagePagination {
+    /// This page's number, starting at 1.
+    pub page: i64,
+    /// Page size used.
+    pub per_page: i64,
+    /// Items over all pages.
+    pub total: i64,
+    /// Number of pages.
+    pub pages: i64,
+    /// Whether a later page exists.
+    pub has_next: bool,
+    /// Whether an earlier page exists.
+    pub has_prev: bool,
+}
+
+impl PerPagePagination {
+    /// The pagination of page `page` of `per_page` items out of `total`.
+    pub fn of(page: i64, per_page: i64, total: i64) -> Self {
+        let pages = (total + per_page - 1) / per_page;
+        Self {
+            page,
+            per_page,
+            total,
+            pages,
+            has_next: page < pages,
+            has_prev: page > 1,
+        }
+    }
+
+    /// The row offset of page `page` of `per_page` items.
+    pub fn offset(page: i64, per_page: i64) -> i64 {
+        (page - 1).saturating_mul(per_page)
+    }
+}

@@ -315,6 +315,146 @@ diesel::table! {
         resource_id -> Text,
         /// When first used.
         created_at -> Timestamp,
+        /// The first response's body, for operations that replay it (loans).
+        response -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Loan applications and, once approved, the loans (seed 003).
+    loans (id) {
+        /// `la_…`.
+        id -> Text,
+        /// The applicant.
+        user_id -> Text,
+        /// `LA-<year>-<6 digits>`, unique.
+        application_number -> Text,
+        /// Lifecycle status.
+        status -> Text,
+        /// personal, mortgage, auto or business.
+        loan_type -> Text,
+        /// Amount asked for.
+        requested_amount -> Text,
+        /// Term asked for, in months.
+        requested_term_months -> BigInt,
+        /// Annual rate (percent) asked for.
+        requested_rate -> Nullable<Text>,
+        /// The applicant's score when applying.
+        credit_score_at_application -> BigInt,
+        /// Meridian's approval estimate (percent).
+        approval_probability -> Text,
+        /// The free-form `application_data` (JSON text).
+        application_data -> Nullable<Text>,
+        /// Principal approved and disbursed.
+        approved_amount -> Nullable<Text>,
+        /// Approved annual rate (percent).
+        approved_rate -> Nullable<Text>,
+        /// Term of the approved loan.
+        term_months -> Nullable<BigInt>,
+        /// The regular installment.
+        monthly_payment -> Nullable<Text>,
+        /// Principal still owed.
+        outstanding_principal -> Nullable<Text>,
+        /// Sum of the payments made.
+        total_paid -> Nullable<Text>,
+        /// Staff's reason.
+        decision_reason -> Nullable<Text>,
+        /// The staff member who decided.
+        decided_by -> Nullable<Text>,
+        /// When decided.
+        decided_at -> Nullable<Timestamp>,
+        /// When disbursed (at approval).
+        disbursed_at -> Nullable<Timestamp>,
+        /// When the applicant cancelled.
+        cancelled_at -> Nullable<Timestamp>,
+        /// When the closing payment was made.
+        paid_off_at -> Nullable<Timestamp>,
+        /// Bumped by every change: the row lock that serialises a loan's changes.
+        revision -> BigInt,
+        /// When submitted.
+        submitted_at -> Timestamp,
+        /// Last change.
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Payments made on loans.
+    loan_payments (id) {
+        /// `lp_…`.
+        id -> Text,
+        /// The loan paid.
+        loan_id -> Text,
+        /// 1, 2, … within the loan (the order they apply in).
+        sequence -> BigInt,
+        /// Amount paid.
+        amount -> Text,
+        /// Part that repaid principal.
+        principal_portion -> Text,
+        /// Part that paid interest.
+        interest_portion -> Text,
+        /// Made on or before the current installment's due date.
+        on_time -> Bool,
+        /// When.
+        paid_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The last application number given out per year.
+    loan_application_counters (year) {
+        /// The year.
+        year -> BigInt,
+        /// The last number used.
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Credit events written by the loan flows (seed 003's credit history).
+    credit_events (id) {
+        /// `ch_…`.
+        id -> Text,
+        /// Whose history.
+        user_id -> Text,
+        /// The loan concerned.
+        loan_id -> Nullable<Text>,
+        /// Kind of event.
+        event_type -> Text,
+        /// The money involved.
+        amount -> Nullable<Text>,
+        /// positive, negative or neutral.
+        impact -> Text,
+        /// The event in words.
+        description -> Text,
+        /// When it happened.
+        event_date -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Calculated credit scores.
+    credit_scores (id) {
+        /// `cs_…`.
+        id -> Text,
+        /// Whose score.
+        user_id -> Text,
+        /// 300–850.
+        score -> BigInt,
+        /// The rating band.
+        rating -> Text,
+        /// Scorecard version.
+        model_version -> Text,
+        /// The address recorded with the score.
+        wallet_address -> Nullable<Text>,
+        /// The components (JSON).
+        components -> Text,
+        /// The factors (JSON).
+        factors -> Text,
+        /// The recommendations (JSON).
+        recommendations -> Text,
+        /// When calculated.
+        calculated_at -> Timestamp,
     }
 }
 
@@ -326,6 +466,8 @@ diesel::joinable!(client_keys -> users (user_id));
 diesel::joinable!(client_refresh_tokens -> client_keys (client_key_id));
 diesel::joinable!(events -> users (user_id));
 diesel::joinable!(trading_trades -> trading_orders (order_id));
+diesel::joinable!(loans -> users (user_id));
+diesel::joinable!(loan_payments -> loans (loan_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -340,4 +482,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     trading_orders,
     trading_trades,
     idempotency_keys,
+    loans,
+    loan_payments,
+    loan_application_counters,
+    credit_events,
+    credit_scores,
 );

@@ -17,7 +17,8 @@ use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 
-use super::schema::{idempotency_keys, trading_balances, trading_orders, trading_trades, trading_wallets};
+use super::idempotency::{KeyLookup, lookup_key, remember_key};
+use super::schema::{trading_balances, trading_orders, trading_trades, trading_wallets};
 use super::{DbConn, DbError};
 use crate::domain::symbols::{Asset, Symbol};
 use crate::domain::trading::{self, Fill, NewOrder, OrderError, OrderStatus, OrderType, Side, Wallet};
@@ -25,8 +26,6 @@ use crate::{with_conn, write_tx};
 
 /// The operation name idempotency keys of order placement are stored under.
 pub const PLACE_ORDER: &str = "place_order";
-/// How long an `Idempotency-Key` is remembered.
-pub const IDEMPOTENCY_TTL_HOURS: i64 = 24;
 
 /// A row of `trading_orders`.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -360,23 +359,14 @@ pub async fn place(
     respond: &(dyn Fn(&OrderRow, Option<&TradeRow>) -> String + Sync),
 ) -> Result<Placed, PlaceError> {
     let now = moment.timestamp();
-    let key_cutoff = now - chrono::Duration::hours(IDEMPOTENCY_TTL_HOURS);
     write_tx!(conn, c => {
         let before = lock_wallet!(c, user_id, now).ok_or(DbError::NotFound)?;
         // Retries first: an Idempotency-Key, then a clientOrderId.
         if let Some(key) = &request.idempotency_key {
-            let seen: Option<(String, String, NaiveDateTime)> = idempotency_keys::table
-                .find((user_id, PLACE_ORDER, key))
-                .select((idempotency_keys::request_hash, idempotency_keys::resource_id, idempotency_keys::created_at))
-                .first(c)
-                .await
-                .optional()?;
-            match seen {
-                Some((hash, resource, at)) if at > key_cutoff => {
-                    if hash != request.request_hash {
-                        return Err(PlaceError::Reused("Idempotency-Key"));
-                    }
-                    let id: i64 = resource.parse().map_err(|_| DbError::Other("idempotency resource".into()))?;
+            match lookup_key!(c, user_id, PLACE_ORDER, key, &request.request_hash, now)? {
+                KeyLookup::Mismatch => return Err(PlaceError::Reused("Idempotency-Key")),
+                KeyLookup::Replay { resource_id, .. } => {
+                    let id: i64 = resource_id.parse().map_err(|_| DbError::Other("idempotency resource".into()))?;
                     let body: String = trading_orders::table
                         .find(id)
                         .select(trading_orders::placed_response)
@@ -384,12 +374,7 @@ pub async fn place(
                         .await?;
                     return Ok(Placed::Replay(body));
                 }
-                Some(_) => {
-                    diesel::delete(idempotency_keys::table.find((user_id, PLACE_ORDER, key)))
-                        .execute(c)
-                        .await?;
-                }
-                None => {}
+                KeyLookup::New => {}
             }
         }
         if let Some(coid) = &request.client_order_id {
@@ -462,17 +447,7 @@ pub async fn place(
             .await?;
         row.placed_response = body;
         if let Some(key) = &request.idempotency_key {
-            diesel::insert_into(idempotency_keys::table)
-                .values((
-                    idempotency_keys::user_id.eq(user_id),
-                    idempotency_keys::operation.eq(PLACE_ORDER),
-                    idempotency_keys::idempotency_key.eq(key),
-                    idempotency_keys::request_hash.eq(&request.request_hash),
-                    idempotency_keys::resource_id.eq(id.to_string()),
-                    idempotency_keys::created_at.eq(now),
-                ))
-                .execute(c)
-                .await?;
+            remember_key!(c, user_id, PLACE_ORDER, key, &request.request_hash, id.to_string(), None::<&str>, now)?;
         }
         Ok::<_, PlaceError>(Placed::New(Box::new(row), trade.map(Box::new)))
     })

@@ -292,8 +292,8 @@ pub async fn verify_email_with_token(
 /// so two admins leaving at once cannot both pass it.
 pub async fn erase(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
     use super::schema::{
-        client_keys, events, idempotency_keys, one_time_tokens, recovery_codes, sessions, trading_balances,
-        trading_orders, trading_trades, trading_wallets,
+        client_keys, credit_events, credit_scores, events, idempotency_keys, loan_payments, loans, one_time_tokens,
+        recovery_codes, sessions, trading_balances, trading_orders, trading_trades, trading_wallets,
     };
     let id = id.to_owned();
     let stub_email = format!("deleted+{id}@deleted.invalid");
@@ -326,6 +326,12 @@ pub async fn erase(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<()
         diesel::delete(trading_orders::table.filter(trading_orders::user_id.eq(&id))).execute(c).await?;
         diesel::delete(trading_balances::table.filter(trading_balances::user_id.eq(&id))).execute(c).await?;
         diesel::delete(trading_wallets::table.filter(trading_wallets::user_id.eq(&id))).execute(c).await?;
+        // Loans, their payments, and the credit history and scores.
+        let own_loans = loans::table.filter(loans::user_id.eq(&id)).select(loans::id);
+        diesel::delete(loan_payments::table.filter(loan_payments::loan_id.eq_any(own_loans))).execute(c).await?;
+        diesel::delete(loans::table.filter(loans::user_id.eq(&id))).execute(c).await?;
+        diesel::delete(credit_events::table.filter(credit_events::user_id.eq(&id))).execute(c).await?;
+        diesel::delete(credit_scores::table.filter(credit_scores::user_id.eq(&id))).execute(c).await?;
         diesel::update(users::table.find(&id))
             .set((
                 users::email.eq(&stub_email),

@@ -1,7 +1,43 @@
 //! Pure domain rules: no HTTP, no SQL.
 
+pub mod credit;
+pub mod loans;
 pub mod market;
 pub mod market_data;
 pub mod symbols;
 pub mod trading;
 pub mod wallet;
+
+/// Declares a domain enum stored and sent as fixed text: `text_enum!(Name { Variant =
+/// "TEXT", … })` gives `as_str` and `FromStr` (unknown text → `Err`).
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),*
+        }
+
+        impl $name {
+            /// The wire (and database) text.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),*
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)*
+                    other => Err(format!("unknown {} `{other}`", stringify!($name))),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use text_enum;

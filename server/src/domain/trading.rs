@@ -6,65 +6,35 @@
 //! layer stores what changed. Amounts are exact decimals throughout.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
 use super::symbols::{Asset, Symbol, floor_to, is_multiple, round_half_up};
+use super::text_enum;
 
 /// The USDT every new demo wallet starts with.
 pub const INITIAL_USDT: i64 = 10_000;
 
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),*
-        }
-
-        impl $name {
-            /// The wire (and database) text.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),*
-                }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)*
-                    other => Err(format!("unknown {} `{other}`", stringify!($name))),
-                }
-            }
-        }
-    };
-}
-
-wire_enum!(
+text_enum!(
     /// Order side.
     Side { /// Spend USDT for the base asset.
     Buy = "BUY", /// Sell the base asset for USDT.
     Sell = "SELL" }
 );
-wire_enum!(
+text_enum!(
     /// Order type.
     OrderType { /// Execute now at the feed price.
     Market = "MARKET", /// Execute at the limit price or better.
     Limit = "LIMIT" }
 );
-wire_enum!(
+text_enum!(
     /// How long a LIMIT order stays active.
     TimeInForce { /// Good till cancelled.
     Gtc = "GTC", /// Immediate or cancel.
     Ioc = "IOC", /// Fill or kill.
     Fok = "FOK" }
 );
-wire_enum!(
+text_enum!(
     /// Order status (Binance's names).
     OrderStatus {
         /// Resting, nothing filled.

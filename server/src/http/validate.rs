@@ -130,6 +130,11 @@ pub fn check_body(validator: &jsonschema::Validator, bytes: &[u8]) -> Result<(),
                     }
                     _ => FieldError::new(at, e.masked().to_string()),
                 },
+                // The only `oneOf` of request bodies is `DecimalInput`: say what it accepts.
+                Kind::OneOfNotValid { .. } => FieldError::new(
+                    if at.is_empty() { "body".to_owned() } else { at },
+                    "must be a decimal: a JSON number (10000.50) or a decimal string (\"10000.50\")",
+                ),
                 _ => FieldError::new(
                     if at.is_empty() { "body".to_owned() } else { at },
                     e.masked().to_string(),
