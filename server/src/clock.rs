@@ -1,8 +1,8 @@
-//! The market clock: wall-clock time, or a time set by tests so the simulated market can be
-//! moved to a chosen instant without waiting for it.
+//! The business clock: wall-clock time, or a time set by tests so the simulated market and
+//! loan schedules can be moved to a chosen instant without waiting for it.
 //!
-//! Only the market feed and the trading engine read this clock; tokens, sessions and rate
-//! limits keep the system clock.
+//! The market feed, the trading engine, and the credit and loans groups read this clock;
+//! tokens, sessions and rate limits keep the system clock.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

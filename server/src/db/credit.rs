@@ -96,7 +96,7 @@ impl EventRow {
         at: NaiveDateTime,
     ) -> Self {
         Self {
-            id: format!("ch_{}", uuid::Uuid::new_v4().simple()),
+            id: super::ordered_id("ch"),
             user_id: user_id.to_owned(),
             loan_id: Some(loan_id.to_owned()),
             event_type: event_type.as_str().to_owned(),
@@ -205,7 +205,7 @@ pub fn score_row(user_id: &str, inputs: &CreditInputs, wallet: Option<String>, n
         .map(|f| serde_json::json!({"factor": f.factor, "impact": f.impact.as_str(), "description": f.description}))
         .collect();
     ScoreRow {
-        id: format!("cs_{}", uuid::Uuid::new_v4().simple()),
+        id: super::ordered_id("cs"),
         user_id: user_id.to_owned(),
         score: card.score,
         rating: card.rating.as_str().to_owned(),

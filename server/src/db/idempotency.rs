@@ -25,7 +25,7 @@ pub enum KeyLookup {
     Mismatch,
 }
 
-/// Looks `$key` up for `$user` and `$operation` (forgetting it when expired); evaluates to
+/// Looks `$key` up for `$user` and `$operation`, forgetting it when expired; evaluates to
 /// `Result<KeyLookup, diesel::result::Error>`.
 macro_rules! lookup_key {
     ($c:expr, $user:expr, $operation:expr, $key:expr, $hash:expr, $now:expr) => {{
@@ -56,24 +56,52 @@ macro_rules! lookup_key {
     }};
 }
 
-/// Remembers `$key` for the request hashed `$hash` that created `$resource` (answering
-/// `$response`, an `Option<&str>`); evaluates to `Result<usize, diesel::result::Error>`.
-macro_rules! remember_key {
-    ($c:expr, $user:expr, $operation:expr, $key:expr, $hash:expr, $resource:expr, $response:expr, $now:expr) => {{
+/// Claims `$key` for `$user`, `$operation` and the request hashed `$hash`, or says what it
+/// already stands for; evaluates to `Result<KeyLookup, diesel::result::Error>`. `New` means
+/// this transaction now holds the key: a concurrent request with the same key waits on it
+/// (PostgreSQL's unique-insert wait; SQLite serialises writers) and then replays or refuses
+/// what this one commits. Call [`remember_key!`] once the resource exists.
+macro_rules! claim_key {
+    ($c:expr, $user:expr, $operation:expr, $key:expr, $hash:expr, $now:expr) => {{
+        use $crate::db::idempotency::KeyLookup;
         use $crate::db::schema::idempotency_keys as keys;
-        diesel::insert_into(keys::table)
-            .values((
-                keys::user_id.eq($user),
-                keys::operation.eq($operation),
-                keys::idempotency_key.eq($key),
-                keys::request_hash.eq($hash),
-                keys::resource_id.eq($resource),
-                keys::response.eq($response),
-                keys::created_at.eq($now),
-            ))
+        match $crate::db::idempotency::lookup_key!($c, $user, $operation, $key, $hash, $now) {
+            Ok(KeyLookup::New) => {
+                let claimed = diesel::insert_into(keys::table)
+                    .values((
+                        keys::user_id.eq($user),
+                        keys::operation.eq($operation),
+                        keys::idempotency_key.eq($key),
+                        keys::request_hash.eq($hash),
+                        keys::resource_id.eq(""),
+                        keys::response.eq(None::<String>),
+                        keys::created_at.eq($now),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute($c)
+                    .await;
+                match claimed {
+                    Ok(1) => Ok(KeyLookup::New),
+                    // Claimed by a request that committed meanwhile: answer as it did.
+                    Ok(_) => $crate::db::idempotency::lookup_key!($c, $user, $operation, $key, $hash, $now),
+                    Err(e) => Err(e),
+                }
+            }
+            other => other,
+        }
+    }};
+}
+
+/// Records what the claimed `$key` created: `$resource`, answered with `$response` (an
+/// `Option<&str>`); evaluates to `Result<usize, diesel::result::Error>`.
+macro_rules! remember_key {
+    ($c:expr, $user:expr, $operation:expr, $key:expr, $resource:expr, $response:expr) => {{
+        use $crate::db::schema::idempotency_keys as keys;
+        diesel::update(keys::table.find(($user, $operation, $key)))
+            .set((keys::resource_id.eq($resource), keys::response.eq($response)))
             .execute($c)
             .await
     }};
 }
 
-pub(crate) use {lookup_key, remember_key};
+pub(crate) use {claim_key, lookup_key, remember_key};

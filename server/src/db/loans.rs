@@ -16,7 +16,7 @@ use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 
 use super::credit::{EventRow, EventType};
-use super::idempotency::{KeyLookup, lookup_key, remember_key};
+use super::idempotency::{KeyLookup, claim_key, remember_key};
 use super::schema::{credit_events, loan_application_counters, loan_payments, loans};
 use super::trading::dec;
 use super::{DbConn, DbError};
@@ -249,10 +249,6 @@ fn text(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
-}
-
 /// Loads the payments of `$ids` (loan ids), in sequence order, grouped by loan.
 macro_rules! load_payments {
     ($c:expr, $ids:expr) => {{
@@ -301,7 +297,7 @@ pub async fn apply(
 ) -> Result<Outcome<LoanRecord>, LoanError> {
     write_tx!(conn, c => {
         if let Some(idem) = idempotency {
-            match lookup_key!(c, user_id, APPLY_FOR_LOAN, &idem.key, &idem.request_hash, now)? {
+            match claim_key!(c, user_id, APPLY_FOR_LOAN, &idem.key, &idem.request_hash, now)? {
                 KeyLookup::Mismatch => return Err(LoanError::Reused),
                 KeyLookup::Replay { response, .. } => return Ok(Outcome::Replay(response.unwrap_or_default())),
                 KeyLookup::New => {}
@@ -319,7 +315,7 @@ pub async fn apply(
         if number > 999_999 {
             return Err(LoanError::Db(DbError::Conflict("application numbers of the year are exhausted".into())));
         }
-        let id = new_id("la");
+        let id = super::ordered_id("la");
         let row: LoanRow = diesel::insert_into(loans::table)
             .values((
                 loans::id.eq(&id),
@@ -353,7 +349,7 @@ pub async fn apply(
         let record = LoanRecord { loan: row, ledger: None };
         if let Some(idem) = idempotency {
             let body = render(&record).map_err(DbError::Other)?;
-            remember_key!(c, user_id, APPLY_FOR_LOAN, &idem.key, &idem.request_hash, &id, Some(body.as_str()), now)?;
+            remember_key!(c, user_id, APPLY_FOR_LOAN, &idem.key, &id, Some(body.as_str()))?;
         }
         Ok::<_, LoanError>(Outcome::New(record))
     })
@@ -506,7 +502,7 @@ pub async fn pay(
 ) -> Result<Outcome<(PaymentRow, LoanRecord)>, LoanError> {
     write_tx!(conn, c => {
         if let Some(idem) = idempotency {
-            match lookup_key!(c, user_id, MAKE_LOAN_PAYMENT, &idem.key, &idem.request_hash, now)? {
+            match claim_key!(c, user_id, MAKE_LOAN_PAYMENT, &idem.key, &idem.request_hash, now)? {
                 KeyLookup::Mismatch => return Err(LoanError::Reused),
                 KeyLookup::Replay { response, .. } => return Ok(Outcome::Replay(response.unwrap_or_default())),
                 KeyLookup::New => {}
@@ -525,7 +521,7 @@ pub async fn pay(
         let ledger = record.ledger.as_mut().ok_or_else(|| DbError::Other("an approved loan without terms".into()))?;
         let split = ledger.pay(amount, now.date())?;
         let payment = PaymentRow {
-            id: new_id("lp"),
+            id: super::ordered_id("lp"),
             loan_id: loan_id.to_owned(),
             sequence: payments.len() as i64 + 1,
             amount: text(amount),
@@ -571,7 +567,7 @@ pub async fn pay(
         }
         if let Some(idem) = idempotency {
             let body = render(&payment, &record).map_err(DbError::Other)?;
-            remember_key!(c, user_id, MAKE_LOAN_PAYMENT, &idem.key, &idem.request_hash, &payment.id, Some(body.as_str()), now)?;
+            remember_key!(c, user_id, MAKE_LOAN_PAYMENT, &idem.key, &payment.id, Some(body.as_str()))?;
         }
         Ok::<_, LoanError>(Outcome::New((payment, record)))
     })

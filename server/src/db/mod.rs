@@ -47,6 +47,13 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 const SQLITE_PRAGMAS: &str =
     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
+/// A new opaque id `PREFIX_<32 hex digits>` (UUID v7): ids made by one process sort in the
+/// order they were made, so lists ordered by (timestamp, id) keep insertion order when
+/// timestamps tie (as they do under a fixed clock).
+pub fn ordered_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
 /// Which database engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -17,7 +17,7 @@ use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 
-use super::idempotency::{KeyLookup, lookup_key, remember_key};
+use super::idempotency::{KeyLookup, claim_key, remember_key};
 use super::schema::{trading_balances, trading_orders, trading_trades, trading_wallets};
 use super::{DbConn, DbError};
 use crate::domain::symbols::{Asset, Symbol};
@@ -363,9 +363,10 @@ pub async fn place(
         let before = lock_wallet!(c, user_id, now).ok_or(DbError::NotFound)?;
         // Retries first: an Idempotency-Key, then a clientOrderId.
         if let Some(key) = &request.idempotency_key {
-            match lookup_key!(c, user_id, PLACE_ORDER, key, &request.request_hash, now)? {
+            match claim_key!(c, user_id, PLACE_ORDER, key, &request.request_hash, now)? {
                 KeyLookup::Mismatch => return Err(PlaceError::Reused("Idempotency-Key")),
-                KeyLookup::Replay { resource_id, .. } => {
+                KeyLookup::Replay { response: Some(body), .. } => return Ok(Placed::Replay(body)),
+                KeyLookup::Replay { resource_id, response: None } => {
                     let id: i64 = resource_id.parse().map_err(|_| DbError::Other("idempotency resource".into()))?;
                     let body: String = trading_orders::table
                         .find(id)
@@ -378,16 +379,20 @@ pub async fn place(
             }
         }
         if let Some(coid) = &request.client_order_id {
-            let seen: Option<(String, String)> = trading_orders::table
+            let seen: Option<(i64, String, String)> = trading_orders::table
                 .filter(trading_orders::user_id.eq(user_id))
                 .filter(trading_orders::client_order_id.eq(coid))
-                .select((trading_orders::request_hash, trading_orders::placed_response))
+                .select((trading_orders::id, trading_orders::request_hash, trading_orders::placed_response))
                 .first(c)
                 .await
                 .optional()?;
-            if let Some((hash, body)) = seen {
+            if let Some((id, hash, body)) = seen {
                 if hash != request.request_hash {
                     return Err(PlaceError::Reused("clientOrderId"));
+                }
+                // A new Idempotency-Key on a retried clientOrderId now stands for that order.
+                if let Some(key) = &request.idempotency_key {
+                    remember_key!(c, user_id, PLACE_ORDER, key, id.to_string(), Some(body.as_str()))?;
                 }
                 return Ok(Placed::Replay(body));
             }
@@ -447,7 +452,7 @@ pub async fn place(
             .await?;
         row.placed_response = body;
         if let Some(key) = &request.idempotency_key {
-            remember_key!(c, user_id, PLACE_ORDER, key, &request.request_hash, id.to_string(), None::<&str>, now)?;
+            remember_key!(c, user_id, PLACE_ORDER, key, id.to_string(), Some(row.placed_response.as_str()))?;
         }
         Ok::<_, PlaceError>(Placed::New(Box::new(row), trade.map(Box::new)))
     })
