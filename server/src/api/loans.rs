@@ -429,10 +429,11 @@ fn field(error: FieldError) -> ApiError {
     ApiError::field(error.field, error.message)
 }
 
-fn loan_error(error: LoanError) -> ApiError {
+/// The API error of a refused loan change; `rule` says which statuses allow it (409).
+fn loan_error(error: LoanError, rule: &str) -> ApiError {
     match error {
         LoanError::NotFound => ApiError::NotFound("No loan of yours has this id.".into()),
-        LoanError::Status(status) => ApiError::Conflict(format!("Not possible while the loan is {}.", status.as_str())),
+        LoanError::Status(status) => ApiError::Conflict(format!("{rule}; this one is {}.", status.as_str())),
         LoanError::OwnApplication => ApiError::Forbidden("Staff cannot decide their own loan application.".into()),
         LoanError::Reused => {
             ApiError::Conflict("This Idempotency-Key was already used for a different request.".into())
@@ -564,7 +565,7 @@ impl LoansApi {
             &respond,
         )
         .await
-        .map_err(loan_error)?;
+        .map_err(|e| loan_error(e, "Applications are new"))?;
         let response = match outcome {
             Outcome::New(record) => submitted(&record, now)?,
             Outcome::Replay(stored) => replay(&stored)?,
@@ -650,7 +651,7 @@ impl LoansApi {
         let mut conn = self.state.db.conn().await?;
         let record = store::find(&mut conn, &auth.0.user.id, &id.0)
             .await
-            .map_err(|e| loan_error(e.into()))?;
+            .map_err(|e| loan_error(e.into(), "Loans can be read in any status"))?;
         Ok(Json(LoanResponse {
             success: True,
             data: Loan::of(&record, self.now())?,
@@ -670,7 +671,7 @@ impl LoansApi {
         let mut conn = self.state.db.conn().await?;
         let record = store::cancel(&mut conn, &auth.0.user.id, &id.0, now)
             .await
-            .map_err(loan_error)?;
+            .map_err(|e| loan_error(e, "Only a submitted application can be cancelled"))?;
         Ok(Json(LoanActionResponse {
             success: True,
             message: "Loan application cancelled".into(),
@@ -688,12 +689,13 @@ impl LoansApi {
         #[oai(validator(min_length = 1, max_length = 64))] id: Path<String>,
     ) -> ApiResult<Json<LoanScheduleResponse>, SecuredState> {
         let mut conn = self.state.db.conn().await?;
+        const RULE: &str = "Approved, active and paid-off loans have a repayment schedule";
         let record = store::find(&mut conn, &auth.0.user.id, &id.0)
             .await
-            .map_err(|e| loan_error(e.into()))?;
+            .map_err(|e| loan_error(e.into(), RULE))?;
         let status = record.loan.status()?;
         let Some(ledger) = record.ledger.as_ref().filter(|_| status.has_schedule()) else {
-            return Err(loan_error(LoanError::Status(status)).into());
+            return Err(loan_error(LoanError::Status(status), RULE).into());
         };
         let installments = ledger.schedule(self.now().date());
         let terms = ledger.terms();
@@ -764,7 +766,7 @@ impl LoansApi {
             &respond,
         )
         .await
-        .map_err(loan_error)?;
+        .map_err(|e| loan_error(e, "Payments are accepted on approved and active loans"))?;
         let response = match outcome {
             Outcome::New((payment, record)) => paid(&payment, &record, now)?,
             Outcome::Replay(stored) => replay(&stored)?,
@@ -818,7 +820,7 @@ impl LoansApi {
         .await
         .map_err(|e| match e {
             LoanError::NotFound => ApiError::NotFound("No loan application has this id.".into()),
-            other => loan_error(other),
+            other => loan_error(other, "Only a submitted application can be decided"),
         })?;
         let message = match body.decision {
             LoanDecision::Approve => "Loan application approved",
