@@ -454,9 +454,21 @@ fn replay<T: ParseFromJSON>(stored: &str) -> Result<T, ApiError> {
     T::parse_from_json(Some(value)).map_err(|e| ApiError::internal(e.into_message()))
 }
 
-/// The canonical hash of a request body: retries must repeat it exactly.
+/// The canonical hash of a request: retries must repeat it, in any key order.
 fn request_hash(parts: Value) -> String {
-    crate::auth::secret::digest(&parts.to_string())
+    crate::auth::secret::digest(&canonical(parts).to_string())
+}
+
+/// `value` with the keys of every object, at any depth, in sorted order.
+fn canonical(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let sorted: BTreeMap<String, Value> = map.into_iter().map(|(k, v)| (k, canonical(v))).collect();
+            Value::Object(sorted.into_iter().collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
+        other => other,
+    }
 }
 
 fn idempotency(key: Option<String>, hash: String) -> Option<Idempotency> {
@@ -540,7 +552,7 @@ impl LoansApi {
             amount.normalize().to_string(),
             body.requested_term_months,
             decimal_text(body.requested_rate),
-            data,
+            body.application_data,
         ]));
         let user = &auth.0.user;
         let now = self.now();

@@ -203,7 +203,7 @@ impl From<PaymentError> for LoanError {
     fn from(e: PaymentError) -> Self {
         Self::Invalid(FieldError {
             field: "amount",
-            message: format!("amount {e}"),
+            message: e.to_string(),
         })
     }
 }
