@@ -1,6 +1,6 @@
-//! Seed fidelity: the seeds' example requests for the accounts, auth and trading groups, sent as
-//! printed (host aside), get the documented status and shape. Token-grant, verification and
-//! 2FA examples are replayed in `api/auth/*` next to their operations.
+//! Seed fidelity: the seeds' example requests for the accounts, auth, trading, credit and loans
+//! groups, sent as printed (host aside), get the documented status and shape. Token-grant,
+//! verification and 2FA examples are replayed in `api/auth/*` next to their operations.
 
 use meridian_contract_tests::TestServer;
 use meridian_contract_tests::fixtures::request;
@@ -325,4 +325,210 @@ async fn seed_000_place_order_examples() {
     assert_eq!(body["order"]["price"], json!(3500));
     assert_eq!(body["order"]["origQty"], json!(0.5));
     assert_eq!(body["order"]["timeInForce"], "GTC");
+}
+
+/// A request with a body sent as this exact text (`application/json`): status and JSON.
+async fn send_text(server: &TestServer, path: &str, token: &str, text: &str) -> (u16, Value) {
+    let response = server
+        .http()
+        .post(format!("{}{path}", server.url))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(text.to_owned())
+        .send()
+        .await
+        .expect("the proxy answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Seed 003's rating band of `score`.
+fn seed_003_rating(score: i64) -> &'static str {
+    match score {
+        800..=850 => "Exceptional",
+        740..=799 => "Very Good",
+        670..=739 => "Good",
+        580..=669 => "Fair",
+        300..=579 => "Poor",
+        other => panic!("score {other} outside 300–850"),
+    }
+}
+
+/// Seed 003's credit and loans examples, their bodies sent byte for byte as printed (the
+/// seed's text lost its indentation; the JSON is the same): calculate-score (the cURL
+/// reference and the walkthrough), the history query, the loan application and the loan
+/// calculator, with the documented statuses and shapes, and the calculator's exact figures.
+#[tokio::test]
+async fn seed_003_credit_and_loans_examples() {
+    let server = TestServer::start().await;
+    let credentials = json!({"email": "user@example.com", "password": "SecurePass123!"});
+    request(&server, "POST", "/api/auth/register", None, Some(credentials.clone())).await;
+    let (_, login) = request(&server, "POST", "/api/auth/login", None, Some(credentials)).await;
+    let token = login["tokens"]["access_token"].as_str().unwrap().to_owned();
+
+    // The calculator before any credit score: the defaults, and no score or probability.
+    for body in [Some("{}"), None] {
+        let (status, answer) = match body {
+            Some(text) => send_text(&server, "/api/loans/calculate", &token, text).await,
+            // No body, no Content-Type.
+            None => request(&server, "POST", "/api/loans/calculate", Some(&token), None).await,
+        };
+        assert_eq!(status, 200, "{body:?} → {answer}");
+        let data = &answer["data"];
+        let texts: Vec<String> = [
+            "loan_amount",
+            "interest_rate",
+            "term_months",
+            "monthly_payment",
+            "total_payment",
+            "total_interest",
+        ]
+        .iter()
+        .map(|k| data[*k].to_string())
+        .collect();
+        assert_eq!(texts[2..], ["36", "29.97", "1078.92", "78.92"], "{answer}");
+        assert_eq!(data["loan_amount"].as_f64(), Some(1000.0));
+        assert_eq!(data["interest_rate"].as_f64(), Some(5.0));
+        assert_eq!(data["credit_score"], Value::Null);
+        assert_eq!(data["approval_probability"], Value::Null);
+    }
+
+    // calculate-score: the cURL reference example…
+    let (status, answer) = send_text(
+        &server,
+        "/api/credit/calculate-score",
+        &token,
+        r#"{
+"walletAddress": "0x742d35Cc6634C0532925a3b844Bc454e4438f44e",
+"force_recalculation": false
+}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["success"], true);
+    let score = &answer["data"];
+    assert!(score["credit_score_id"].as_str().unwrap().starts_with("cs_"));
+    let value = score["score"].as_i64().unwrap();
+    assert!((300..=850).contains(&value));
+    assert_eq!(score["score_range"], json!({"min": 300, "max": 850}));
+    assert_eq!(score["rating"], seed_003_rating(value));
+    assert!(score["calculated_at"].as_str().unwrap().ends_with('Z'));
+    assert!(!score["model_version"].as_str().unwrap().is_empty());
+    for factor in score["factors"].as_array().unwrap() {
+        for field in ["factor", "impact", "description"] {
+            assert!(factor[field].is_string(), "{factor}");
+        }
+    }
+    assert!(score["recommendations"].is_array());
+    assert_eq!(score["reused"], false);
+    assert_eq!(score["wallet_address"], "0x742d35Cc6634C0532925a3b844Bc454e4438f44e");
+    // …and the walkthrough's body, within 24 hours: the same score, reused.
+    let (status, again) = send_text(
+        &server,
+        "/api/credit/calculate-score",
+        &token,
+        r#"{"walletAddress":"0x742d35Cc6634C0532925a3b844Bc454e4438f44e"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["data"]["credit_score_id"], score["credit_score_id"]);
+    assert_eq!(again["data"]["reused"], true);
+
+    // The loan application.
+    let (status, applied) = send_text(
+        &server,
+        "/api/loans/apply",
+        &token,
+        r#"{
+"loan_type": "personal",
+"requested_amount": 10000.00,
+"requested_term_months": 36,
+"requested_rate": 5.5,
+"application_data": {
+"purpose": "Debt consolidation",
+"employment_status": "employed"
+}
+}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{applied}");
+    assert_eq!(applied["success"], true);
+    assert_eq!(applied["message"], "Loan application submitted successfully");
+    let loan = &applied["data"];
+    let loan_id = loan["id"].as_str().unwrap();
+    assert!(loan_id.starts_with("la_"), "{loan}");
+    let number = loan["application_number"].as_str().unwrap();
+    assert!(
+        number.len() == 14 && number.starts_with("LA-") && number.as_bytes()[7] == b'-',
+        "LA-YYYY-NNNNNN: {number}"
+    );
+    assert_eq!(loan["status"], "submitted");
+    assert_eq!(loan["loan_type"], "personal");
+    assert_eq!(loan["requested_amount"].as_f64(), Some(10000.0));
+    assert_eq!(loan["requested_term_months"], 36);
+    assert_eq!(loan["requested_rate"].to_string(), "5.5");
+    assert_eq!(loan["credit_score_at_application"], value, "the latest score");
+    let probability = loan["approval_probability"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&probability));
+    assert!(loan["submitted_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(loan["estimated_response_time"], "24-48 hours");
+    assert_eq!(
+        loan["application_data"],
+        json!({"purpose": "Debt consolidation", "employment_status": "employed"})
+    );
+
+    // The credit history query: the application's credit inquiry.
+    let (status, history) = request(
+        &server,
+        "GET",
+        "/api/credit/history?page=1&per_page=20",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["success"], true);
+    let events = history["data"]["history"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{history}");
+    assert!(events[0]["id"].as_str().unwrap().starts_with("ch_"));
+    assert_eq!(events[0]["event_type"], "credit_inquiry");
+    assert_eq!(events[0]["impact"], "neutral");
+    assert_eq!(events[0]["description"], "Credit check for loan application");
+    assert_eq!(events[0]["loan_id"], loan_id);
+    assert!(events[0].get("amount").is_none(), "{}", events[0]);
+    assert_eq!(events[0]["event_date"], loan["submitted_at"]);
+    assert_eq!(
+        history["data"]["pagination"],
+        json!({"page": 1, "per_page": 20, "total": 1, "pages": 1, "has_next": false, "has_prev": false})
+    );
+
+    // The loan calculator: seed 003's exact figures, now with the score.
+    let (status, calculated) = send_text(
+        &server,
+        "/api/loans/calculate",
+        &token,
+        r#"{
+"amount": 10000,
+"rate": 5.5,
+"term_months": 36
+}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{calculated}");
+    assert_eq!(calculated["success"], true);
+    let data = &calculated["data"];
+    assert_eq!(data["monthly_payment"].to_string(), "301.96");
+    assert_eq!(data["total_payment"].to_string(), "10870.56");
+    assert_eq!(data["total_interest"].to_string(), "870.56");
+    assert_eq!(data["loan_amount"].as_f64(), Some(10000.0));
+    assert_eq!(data["interest_rate"].to_string(), "5.5");
+    assert_eq!(data["term_months"], 36);
+    assert_eq!(data["credit_score"], value);
+    let probability = data["approval_probability"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&probability));
+    let text = data["approval_probability"].to_string();
+    assert!(
+        text.split('.').nth(1).is_none_or(|decimals| decimals.len() <= 1),
+        "one decimal: {text}"
+    );
 }

@@ -2,7 +2,9 @@
 
 mod admin;
 mod auth;
+mod credit;
 mod health;
+mod loans;
 mod market;
 mod oauth;
 mod profile;
