@@ -8,7 +8,10 @@ use poem_openapi::{Enum, Object, OpenApi};
 
 use super::ApiTags;
 use super::statuses::{Secured, SecuredBody, SecuredLookup};
-use super::types::{DecimalNumber, Nullable, OptionalJson, PerPagePagination, Timestamp, True, wire_enum};
+use super::types::{
+    DecimalNumber, Nullable, OptionalJson, PerPagePagination, Timestamp, True, default_page, default_page_size,
+    page_offset, wire_enum,
+};
 use crate::auth::extract::{ClientCredentials, ClientScope, CreditRead, CreditWrite, ServiceAuth};
 use crate::db::credit::{self as store, EventRow, EventType, ScoreRow};
 use crate::db::trading::dec;
@@ -287,14 +290,6 @@ fn parse_event_type(text: &str) -> Result<CreditEventType, ApiError> {
     text.parse::<EventType>().map(Into::into).map_err(ApiError::internal)
 }
 
-fn default_page() -> i64 {
-    1
-}
-
-fn default_per_page() -> i64 {
-    20
-}
-
 /// The credit operations.
 pub struct CreditApi {
     state: AppState,
@@ -349,13 +344,13 @@ impl CreditApi {
         #[oai(scope = "ClientScope::CreditRead")] _client: ClientCredentials,
         #[oai(default = "default_page", validator(minimum(value = "1")))] page: Query<i64>,
         #[oai(
-            default = "default_per_page",
+            default = "default_page_size",
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         per_page: Query<i64>,
     ) -> ApiResult<Json<CreditHistoryResponse>, Secured> {
         let mut conn = self.state.db.conn().await?;
-        let offset = PerPagePagination::offset(page.0, per_page.0);
+        let offset = page_offset(page.0, per_page.0);
         let (rows, total) = store::list_events(&mut conn, &auth.0.user.id, per_page.0, offset).await?;
         Ok(Json(CreditHistoryResponse {
             success: True,

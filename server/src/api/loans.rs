@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{Enum, Object, OpenApi};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -17,7 +16,7 @@ use super::auth::Created;
 use super::statuses::{Secured, SecuredBody, SecuredConflict, SecuredLookup, SecuredLookupConflict, SecuredState};
 use super::types::{
     CalendarDate, DecimalInput, DecimalNumber, Nullable, OptionalJson, PerPagePagination, SentNullable, Timestamp,
-    True, wire_enum,
+    True, default_page, default_page_size, from_stored, page_offset, to_stored, wire_enum,
 };
 use crate::auth::extract::{ClientCredentials, ClientScope, LoansRead, LoansWrite, ServiceAuth, UserAuth};
 use crate::auth::require_role;
@@ -443,17 +442,6 @@ fn loan_error(error: LoanError, rule: &str) -> ApiError {
     }
 }
 
-/// Renders a stored response body (what a retry with the same `Idempotency-Key` returns).
-fn render<T: ToJSON>(body: &T) -> String {
-    body.to_json().map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// Parses a stored response body back.
-fn replay<T: ParseFromJSON>(stored: &str) -> Result<T, ApiError> {
-    let value: Value = serde_json::from_str(stored).map_err(ApiError::internal)?;
-    T::parse_from_json(Some(value)).map_err(|e| ApiError::internal(e.into_message()))
-}
-
 /// The canonical hash of a request: retries must repeat it, in any key order.
 fn request_hash(parts: Value) -> String {
     crate::auth::secret::digest(&canonical(parts).to_string())
@@ -480,14 +468,6 @@ fn idempotency(key: Option<String>, hash: String) -> Option<Idempotency> {
 
 fn decimal_text(d: Option<DecimalInput>) -> Option<String> {
     d.map(|d| d.0.normalize().to_string())
-}
-
-fn default_page() -> i64 {
-    1
-}
-
-fn default_per_page() -> i64 {
-    20
 }
 
 /// The loans operations.
@@ -566,7 +546,7 @@ impl LoansApi {
             credit_score: score,
             approval_probability: rules::approval_probability(score, amount, term),
         };
-        let respond = |record: &LoanRecord| submitted(record, now).map(|b| render(&b)).map_err(|e| e.to_string());
+        let respond = |record: &LoanRecord| submitted(record, now).map(|b| to_stored(&b)).map_err(|e| e.to_string());
         let mut conn = self.state.db.conn().await?;
         let outcome = store::apply(
             &mut conn,
@@ -580,7 +560,7 @@ impl LoansApi {
         .map_err(|e| loan_error(e, "Applications are new"))?;
         let response = match outcome {
             Outcome::New(record) => submitted(&record, now)?,
-            Outcome::Replay(stored) => replay(&stored)?,
+            Outcome::Replay(stored) => from_stored(&stored)?,
         };
         Ok(Created::Created(Json(response)).into())
     }
@@ -632,14 +612,14 @@ impl LoansApi {
         status: Query<Option<LoanStatusName>>,
         #[oai(default = "default_page", validator(minimum(value = "1")))] page: Query<i64>,
         #[oai(
-            default = "default_per_page",
+            default = "default_page_size",
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         per_page: Query<i64>,
     ) -> ApiResult<Json<LoanListResponse>, Secured> {
         let now = self.now();
         let mut conn = self.state.db.conn().await?;
-        let offset = PerPagePagination::offset(page.0, per_page.0);
+        let offset = page_offset(page.0, per_page.0);
         let (records, total) =
             store::list(&mut conn, &auth.0.user.id, status.0.map(Into::into), per_page.0, offset).await?;
         Ok(Json(LoanListResponse {
@@ -764,7 +744,7 @@ impl LoansApi {
         let now = self.now();
         let respond = |payment: &PaymentRow, record: &LoanRecord| {
             paid(payment, record, now)
-                .map(|b| render(&b))
+                .map(|b| to_stored(&b))
                 .map_err(|e| e.to_string())
         };
         let mut conn = self.state.db.conn().await?;
@@ -781,7 +761,7 @@ impl LoansApi {
         .map_err(|e| loan_error(e, "Payments are accepted on approved and active loans"))?;
         let response = match outcome {
             Outcome::New((payment, record)) => paid(&payment, &record, now)?,
-            Outcome::Replay(stored) => replay(&stored)?,
+            Outcome::Replay(stored) => from_stored(&stored)?,
         };
         Ok(Created::Created(Json(response)).into())
     }

@@ -7,7 +7,6 @@ use std::str::FromStr;
 
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{Enum, Object, OpenApi};
 use rust_decimal::Decimal;
 
@@ -15,7 +14,10 @@ use super::ApiTags;
 use super::auth::Created;
 use super::market::TradingSymbol;
 use super::statuses::{Secured, SecuredConflict, SecuredLookup};
-use super::types::{DecimalInput, DecimalNumber, Nullable, Timestamp, wire_enum};
+use super::types::{
+    DecimalInput, DecimalNumber, Nullable, SentNullable, Timestamp, default_page, default_page_size, from_stored,
+    page_offset, to_stored, wire_enum,
+};
 use crate::auth::extract::{ClientCredentials, ClientScope, ServiceAuth, TradingRead, TradingWrite};
 use crate::db::DbError;
 use crate::db::trading::{
@@ -161,8 +163,7 @@ pub struct TradingOrder {
     /// The order's id.
     pub order_id: i64,
     /// The `clientOrderId` given, or `null`.
-    #[oai(skip_serializing_if_is_none)]
-    pub client_order_id: Option<Nullable<String>>,
+    pub client_order_id: SentNullable<String>,
     /// The pair.
     pub symbol: TradingSymbol,
     /// Side.
@@ -171,16 +172,14 @@ pub struct TradingOrder {
     #[oai(rename = "type")]
     pub order_type: TradingOrderType,
     /// The LIMIT order's time in force; `null` for MARKET.
-    #[oai(skip_serializing_if_is_none)]
-    pub time_in_force: Option<Nullable<TradingTimeInForce>>,
+    pub time_in_force: SentNullable<TradingTimeInForce>,
     /// Current status.
     pub status: TradingOrderStatus,
     /// Base quantity ordered.
     #[oai(skip_serializing_if_is_none)]
     pub orig_qty: Option<DecimalNumber>,
     /// The `quoteOrderQty` given, or `null`.
-    #[oai(skip_serializing_if_is_none)]
-    pub orig_quote_order_qty: Option<Nullable<DecimalNumber>>,
+    pub orig_quote_order_qty: SentNullable<DecimalNumber>,
     /// Base quantity filled.
     pub executed_qty: DecimalNumber,
     /// USDT value of the fills.
@@ -414,20 +413,20 @@ impl TradingOrder {
     fn of(row: &OrderRow) -> Result<Self, ApiError> {
         Ok(Self {
             order_id: row.id,
-            client_order_id: Some(Nullable(row.client_order_id.clone())),
+            client_order_id: Nullable(row.client_order_id.clone()),
             symbol: parse::<Symbol>(&row.symbol)?.into(),
             side: parse::<Side>(&row.side)?.into(),
             order_type: parse::<OrderType>(&row.order_type)?.into(),
-            time_in_force: Some(Nullable(
+            time_in_force: Nullable(
                 row.time_in_force
                     .as_deref()
                     .map(parse::<TimeInForce>)
                     .transpose()?
                     .map(Into::into),
-            )),
+            ),
             status: parse::<OrderStatus>(&row.status)?.into(),
             orig_qty: Some(number(&row.orig_qty)?),
-            orig_quote_order_qty: Some(Nullable(row.orig_quote_order_qty.as_deref().map(number).transpose()?)),
+            orig_quote_order_qty: Nullable(row.orig_quote_order_qty.as_deref().map(number).transpose()?),
             executed_qty: number(&row.executed_qty)?,
             cumulative_quote_qty: Some(number(&row.cumulative_quote_qty)?),
             price: number(&row.price)?,
@@ -509,14 +508,6 @@ fn not_found(error: DbError) -> ApiError {
     }
 }
 
-fn default_page() -> i64 {
-    1
-}
-
-fn default_limit() -> i64 {
-    20
-}
-
 /// The paper-trading operations.
 pub struct TradingApi {
     state: AppState,
@@ -563,11 +554,7 @@ impl TradingApi {
         let moment = engine::moment(&self.state);
         let market_price = self.state.feed.price(symbol, moment.now_ms);
         let render = |order: &OrderRow, trade: Option<&TradeRow>| {
-            placed_body(order, trade)
-                .ok()
-                .and_then(|b| b.to_json())
-                .map(|v| v.to_string())
-                .unwrap_or_default()
+            placed_body(order, trade).map(|b| to_stored(&b)).unwrap_or_default()
         };
         let mut conn = self.state.db.conn().await?;
         let placed = store::place(&mut conn, &auth.0.user.id, &request, market_price, moment, &render)
@@ -581,18 +568,7 @@ impl TradingApi {
             })?;
         let response = match placed {
             Placed::New(order, trade) => placed_body(&order, trade.as_deref())?,
-            Placed::Replay(stored) => {
-                let value: serde_json::Value = serde_json::from_str(&stored).map_err(ApiError::internal)?;
-                let mut body = TradingPlaceOrderResponse::parse_from_json(Some(value))
-                    .map_err(|e| ApiError::internal(e.into_message()))?;
-                // `Option<Nullable<_>>` parses a stored `null` as absent; the first answer
-                // (`TradingOrder::of`) always had these fields, so restore them as `null`.
-                let order = &mut body.order;
-                order.client_order_id.get_or_insert(Nullable(None));
-                order.time_in_force.get_or_insert(Nullable(None));
-                order.orig_quote_order_qty.get_or_insert(Nullable(None));
-                body
-            }
+            Placed::Replay(stored) => from_stored(&stored)?,
         };
         Ok(Created::Created(Json(response)).into())
     }
@@ -653,7 +629,11 @@ impl TradingApi {
         symbol: Query<Option<TradingSymbol>>,
         side: Query<Option<TradingSide>>,
         #[oai(default = "default_page", validator(minimum(value = "1")))] page: Query<i64>,
-        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<i64>,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<i64>,
     ) -> ApiResult<Json<TradingOrderListResponse>, Secured> {
         let user = &auth.0.user.id;
         engine::match_user(&self.state, user).await?;
@@ -662,7 +642,7 @@ impl TradingApi {
             symbol: symbol.0.map(Into::into),
             side: side.0.map(Into::into),
         };
-        let offset = (page.0 - 1).saturating_mul(limit.0);
+        let offset = page_offset(page.0, limit.0);
         let mut conn = self.state.db.conn().await?;
         let (rows, total) = store::list_orders(&mut conn, user, &filter, limit.0, offset).await?;
         Ok(Json(TradingOrderListResponse {
@@ -764,7 +744,11 @@ impl TradingApi {
         symbol: Query<Option<TradingSymbol>>,
         side: Query<Option<TradingSide>>,
         #[oai(default = "default_page", validator(minimum(value = "1")))] page: Query<i64>,
-        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<i64>,
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<i64>,
     ) -> ApiResult<Json<TradingTradeListResponse>, Secured> {
         let user = &auth.0.user.id;
         engine::match_user(&self.state, user).await?;
@@ -773,7 +757,7 @@ impl TradingApi {
             symbol: symbol.0.map(Into::into),
             side: side.0.map(Into::into),
         };
-        let offset = (page.0 - 1).saturating_mul(limit.0);
+        let offset = page_offset(page.0, limit.0);
         let mut conn = self.state.db.conn().await?;
         let (rows, total) = store::list_trades(&mut conn, user, &filter, limit.0, offset).await?;
         Ok(Json(TradingTradeListResponse {

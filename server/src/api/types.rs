@@ -472,6 +472,21 @@ impl ParseFromJSON for CalendarDate {
     }
 }
 
+/// The first page: the default of every `page` parameter.
+pub fn default_page() -> i64 {
+    1
+}
+
+/// The default page size of every list (`per_page`, `limit`): 20.
+pub fn default_page_size() -> i64 {
+    20
+}
+
+/// The row offset of page `page` (from 1) of `size` items.
+pub fn page_offset(page: i64, size: i64) -> i64 {
+    (page - 1).saturating_mul(size)
+}
+
 /// Seed 003's pagination object (credit history, loans).
 #[derive(Debug, Clone, poem_openapi::Object)]
 pub struct PerPagePagination {
@@ -502,9 +517,15 @@ impl PerPagePagination {
             has_prev: page > 1,
         }
     }
+}
 
-    /// The row offset of page `page` of `per_page` items.
-    pub fn offset(page: i64, per_page: i64) -> i64 {
-        (page - 1).saturating_mul(per_page)
-    }
+/// A response body as stored for retries (an `Idempotency-Key` or `clientOrderId` replay).
+pub fn to_stored<T: ToJSON>(body: &T) -> String {
+    body.to_json().map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// A stored response body parsed back (what a retry answers).
+pub fn from_stored<T: ParseFromJSON>(stored: &str) -> Result<T, crate::error::ApiError> {
+    let value: Value = serde_json::from_str(stored).map_err(crate::error::ApiError::internal)?;
+    T::parse_from_json(Some(value)).map_err(|e| crate::error::ApiError::internal(e.into_message()))
 }
