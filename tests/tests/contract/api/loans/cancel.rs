@@ -112,6 +112,12 @@ async fn another_users_or_an_unknown_application_is_404() {
             .await;
         assert_eq!(status, 404, "{unknown}");
     }
+    // An id longer than ids are (64) is malformed: 400 naming it.
+    let (status, answer) = env
+        .call("POST", &format!("/api/loans/{}/cancel", "a".repeat(65)), owner, None)
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["errors"][0]["field"], "id", "{answer}");
     // The owner still can.
     let (status, _) = env.call("POST", &format!("/api/loans/{id}/cancel"), owner, None).await;
     assert_eq!(status, 200);

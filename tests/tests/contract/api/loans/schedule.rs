@@ -395,6 +395,10 @@ async fn without_a_schedule_409_and_for_others_404() {
     assert_eq!(status, 404, "staff read their own loans here too");
     let (status, _) = env.schedule(user, "la_unknown").await;
     assert_eq!(status, 404);
+    // An id longer than ids are (64) is malformed: 400 naming it.
+    let (status, answer) = env.schedule(user, &"a".repeat(65)).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["errors"][0]["field"], "id", "{answer}");
     // The typed SDK reads the owner's.
     let typed = env
         .client(user)
