@@ -42,7 +42,7 @@ pub fn client_with_token(server: &TestServer, token: &str) -> meridian::Generate
         .default_headers(headers)
         .build()
         .expect("reqwest client");
-    meridian::GeneratedClient::new_with_client(&server.url, http)
+    meridian::GeneratedClient::new_with_client(&server.url, http, meridian::Runtime::default())
 }
 
 /// Registers `email` with `password` through the SDK; the new user's id.
@@ -211,9 +211,11 @@ pub async fn post_json(server: &TestServer, path: &str, body: Value) -> (u16, Va
 }
 
 /// The status and JSON body of an SDK call that must fail with a documented error.
-pub fn failure<T: std::fmt::Debug>(result: Result<T, meridian::Error<meridian::types::ApiErrorBody>>) -> (u16, Value) {
+pub fn failure<T: std::fmt::Debug>(
+    result: Result<T, meridian::generated::Error<meridian::types::ApiErrorBody>>,
+) -> (u16, Value) {
     match result {
-        Err(meridian::Error::ErrorResponse(response)) => {
+        Err(meridian::generated::Error::ErrorResponse(response)) => {
             let status = response.status().as_u16();
             (status, serde_json::to_value(response.into_inner()).expect("error body"))
         }

@@ -210,7 +210,7 @@ impl TestServer {
 
     /// A generated-SDK client pointed at the validating proxy.
     pub fn client(&self) -> meridian::GeneratedClient {
-        meridian::GeneratedClient::new(&self.url)
+        meridian::GeneratedClient::new(&self.url, meridian::Runtime::default())
     }
 
     /// A plain HTTP client (for requests the SDK cannot make, e.g. garbage bodies).

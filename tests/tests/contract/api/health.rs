@@ -56,7 +56,7 @@ async fn an_unreachable_database_is_a_503_with_the_health_fields() {
     let server = TestServer::builder().pool(1, 1).start().await;
     let held = server.state().db.conn().await.expect("the only connection");
     let error = server.client().get_health().await.expect_err("503");
-    let meridian::Error::ErrorResponse(response) = error else {
+    let meridian::generated::Error::ErrorResponse(response) = error else {
         panic!("expected an error response: {error:?}")
     };
     assert_eq!(response.status().as_u16(), 503);
@@ -131,7 +131,7 @@ async fn the_101st_request_in_an_hour_is_refused_with_429() {
                     (100 - in_window).to_string()
                 );
             }
-            Err(meridian::Error::ErrorResponse(response)) => {
+            Err(meridian::generated::Error::ErrorResponse(response)) => {
                 assert_eq!(response.status().as_u16(), 429);
                 assert_eq!(in_window, 100, "refused after {in_window} requests in the window");
                 let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();

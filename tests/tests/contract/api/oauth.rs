@@ -290,7 +290,7 @@ async fn the_token_endpoint_answers_rfc_6749_bodies() {
     };
     let error = server.client().oauth_token(&sdk_request).await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
-    let meridian::Error::ErrorResponse(response) = error else {
+    let meridian::generated::Error::ErrorResponse(response) = error else {
         panic!("expected an error response, got {error:?}");
     };
     let body = serde_json::to_value(response.into_inner()).unwrap();

@@ -6,7 +6,7 @@ use meridian_contract_tests::fixtures::post_json;
 use meridian_contract_tests::fixtures::{PASSWORD, client_with_token, login, register, signed_in_user, unique_email};
 use serde_json::{Value, json};
 
-fn status(error: &meridian::Error<meridian::types::ApiErrorBody>) -> u16 {
+fn status(error: &meridian::generated::Error<meridian::types::ApiErrorBody>) -> u16 {
     error.status().map(|s| s.as_u16()).unwrap_or(0)
 }
 
@@ -253,7 +253,7 @@ async fn refresh_rotates_and_a_replayed_token_revokes_the_family() {
     assert_eq!(status_of(&error), 401);
 }
 
-fn status_of(error: &meridian::Error<meridian::types::ApiErrorBody>) -> u16 {
+fn status_of(error: &meridian::generated::Error<meridian::types::ApiErrorBody>) -> u16 {
     status(error)
 }
 

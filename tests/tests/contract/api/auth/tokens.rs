@@ -85,7 +85,7 @@ async fn basic_credentials_give_a_12_hour_account_token() {
         )
         .build()
         .unwrap();
-    let sdk = meridian::GeneratedClient::new_with_client(&server.url, http);
+    let sdk = meridian::GeneratedClient::new_with_client(&server.url, http, meridian::Runtime::default());
     let answer = sdk
         .create_account_token(None)
         .await
@@ -188,7 +188,7 @@ async fn two_factor_accounts_need_a_current_totp_code() {
         )
         .build()
         .unwrap();
-    let sdk = meridian::GeneratedClient::new_with_client(&server.url, http);
+    let sdk = meridian::GeneratedClient::new_with_client(&server.url, http, meridian::Runtime::default());
     let answer = sdk
         .create_account_token(Some(&code_typed))
         .await

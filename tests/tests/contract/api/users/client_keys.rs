@@ -8,7 +8,7 @@ use meridian_contract_tests::fixtures::request;
 use meridian_contract_tests::fixtures::{client_with_token, signed_in_user};
 use serde_json::{Value, json};
 
-fn status(error: &meridian::Error<meridian::types::ApiErrorBody>) -> u16 {
+fn status(error: &meridian::generated::Error<meridian::types::ApiErrorBody>) -> u16 {
     error.status().map(|s| s.as_u16()).unwrap_or(0)
 }
 
