@@ -9,5 +9,6 @@ mod errors;
 mod every_operation;
 mod rate_limits;
 mod replicas;
+mod sdk;
 mod seeds;
 mod well_known;

@@ -1,0 +1,176 @@
+//! The Rust SDK's own behaviour against the live server: sign-in that manages the tokens,
+//! the refresh once on a 401, a reused refresh token ending in a clean 401, retries that
+//! honour `Retry-After` only where a retry cannot act twice, and the typed error.
+
+use std::time::{Duration, Instant};
+
+use meridian::{Client, RetryPolicy};
+use meridian_contract_tests::TestServer;
+use meridian_contract_tests::fixtures::{PASSWORD, register, signed_in_user, unique_email};
+use meridian_server::ratelimit::RateLimitMode;
+use serde_json::json;
+
+#[tokio::test]
+async fn login_carries_the_token_and_logout_forgets_it() {
+    let server = TestServer::start().await;
+    let email = unique_email("sdk-login");
+    register(&server, &email, PASSWORD).await;
+    let client = Client::new(&server.url).unwrap();
+
+    // Anonymous: the profile is a 401 in the typed error, with the server's request id.
+    let error = client
+        .api()
+        .get_profile()
+        .await
+        .map_err(meridian::Error::from)
+        .unwrap_err();
+    assert!(error.is_unauthorized(), "{error}");
+    let request_id = error.request_id().expect("a request id").to_owned();
+    assert!(request_id.starts_with("req-"), "{request_id}");
+    let text = error.to_string();
+    assert!(text.starts_with("401 Unauthorized: "), "{text}");
+    assert!(text.contains(&request_id), "{text}");
+
+    let signed_in = client.login(&email, PASSWORD).await.unwrap();
+    assert_eq!(signed_in.user.email, email);
+    let profile = client.api().get_profile().await.unwrap();
+    assert_eq!(profile.data.email, email);
+    // Clones share the session.
+    let clone = client.clone();
+    assert_eq!(clone.api().get_profile().await.unwrap().data.email, email);
+
+    client.logout().await.unwrap();
+    let error = meridian::Error::from(client.api().get_profile().await.unwrap_err());
+    assert!(error.is_unauthorized(), "{error}");
+    // The old access token was revoked by the server too.
+    let stale = Client::with_token(&server.url, signed_in.tokens.access_token.clone()).unwrap();
+    assert!(meridian::Error::from(stale.api().get_profile().await.unwrap_err()).is_unauthorized());
+
+    // A wrong password is the typed 401 as well, never a stored session.
+    let error = client.login(&email, "Wrong-password-1!").await.unwrap_err();
+    assert!(error.is_unauthorized(), "{error}");
+    assert!(client.api().get_profile().await.is_err());
+}
+
+#[tokio::test]
+async fn a_refused_access_token_is_refreshed_once_and_the_call_succeeds() {
+    let server = TestServer::start().await;
+    let user = signed_in_user(&server, "sdk-refresh").await;
+    let client = Client::new(&server.url).unwrap();
+    // A stale access token with a good refresh token: the first call meets a 401.
+    client
+        .resume_session("not-a-valid-token", user.refresh_token.clone())
+        .await;
+    let profile = client.api().get_profile().await.unwrap();
+    assert_eq!(profile.data.id, user.id);
+    assert_eq!(client.attempts(), 3, "the 401, the refresh, the repeat");
+    // The refreshed token serves the next calls without another refresh.
+    client.api().get_profile().await.unwrap();
+    assert_eq!(client.attempts(), 4);
+
+    // Concurrent calls on a stale token share one refresh.
+    let user = signed_in_user(&server, "sdk-refresh-many").await;
+    let client = Client::new(&server.url).unwrap();
+    client.resume_session("stale", user.refresh_token.clone()).await;
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        async move { client.api().get_profile().await.map(|p| p.into_inner().data.id) }
+    });
+    for id in futures_util::future::join_all(calls).await {
+        assert_eq!(id.unwrap(), user.id);
+    }
+    // Each call sent at most its 401 and its repeat; the refresh happened once (a second
+    // would have reused the rotated token and revoked the session, failing calls above).
+    assert!(client.attempts() <= 8 * 2 + 1, "{}", client.attempts());
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_ends_in_a_clean_401() {
+    let server = TestServer::start().await;
+    let user = signed_in_user(&server, "sdk-reuse").await;
+    // Somebody else already used the refresh token once (rotation): it is spent.
+    let rotated = server
+        .http()
+        .post(format!("{}/api/auth/refresh", server.url))
+        .json(&json!({ "refresh_token": user.refresh_token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), 200);
+    let client = Client::new(&server.url).unwrap();
+    client.resume_session("stale", user.refresh_token.clone()).await;
+    let error = meridian::Error::from(client.api().get_profile().await.unwrap_err());
+    assert!(error.is_unauthorized(), "{error}");
+    assert!(error.request_id().is_some());
+    // The session is over: later calls are anonymous 401s until a new login, without
+    // further refresh attempts.
+    let before = client.attempts();
+    assert!(meridian::Error::from(client.api().get_profile().await.unwrap_err()).is_unauthorized());
+    assert_eq!(client.attempts(), before + 1);
+}
+
+#[tokio::test]
+async fn a_post_without_a_key_is_not_retried_after_a_429() {
+    let server = TestServer::builder()
+        .rate_limits(RateLimitMode::Divided(1000))
+        .start()
+        .await;
+    let email = unique_email("sdk-post");
+    let client = Client::builder(&server.url)
+        .retry_policy(RetryPolicy::default().max_retries(5))
+        .build()
+        .unwrap();
+    // The login budget is one per minute here: the second login is refused.
+    let first = client.login(&email, PASSWORD).await.unwrap_err();
+    assert!(first.is_unauthorized(), "unknown account: {first}");
+    let before = client.attempts();
+    let error = client.login(&email, PASSWORD).await.unwrap_err();
+    assert!(error.is_rate_limited(), "{error}");
+    assert!(error.retry_after().is_some_and(|s| (1..=60).contains(&s)), "{error:?}");
+    assert_eq!(
+        client.attempts(),
+        before + 1,
+        "a POST without Idempotency-Key is sent once"
+    );
+}
+
+#[tokio::test]
+async fn a_get_is_retried_after_the_429s_retry_after() {
+    let server = TestServer::builder()
+        .rate_limits(RateLimitMode::Divided(1000))
+        .start()
+        .await;
+    let email = unique_email("sdk-retry");
+    register(&server, &email, PASSWORD).await;
+    let client = Client::new(&server.url).unwrap();
+    let signed_in = client.login(&email, PASSWORD).await.unwrap();
+    // The 2FA budget is one request per minute here.
+    client.api().get_2fa_setup().await.unwrap();
+
+    // With Retry-After beyond what the policy waits for, the 429 comes back at once.
+    let impatient = Client::builder(&server.url)
+        .retry_policy(RetryPolicy::default().max_retry_after(Duration::ZERO))
+        .token(signed_in.tokens.access_token.clone())
+        .build()
+        .unwrap();
+    let mut answer = impatient.api().get_2fa_setup().await;
+    if answer.is_ok() {
+        // The minute turned between the two calls: this one opened the new window.
+        answer = impatient.api().get_2fa_setup().await;
+    }
+    let error = meridian::Error::from(answer.unwrap_err());
+    assert!(error.is_rate_limited(), "{error}");
+    let wait = error.retry_after().expect("Retry-After");
+    assert!(impatient.attempts() <= 2, "the 429 was not retried");
+
+    // The default policy waits the Retry-After (the window's end) and succeeds.
+    let before = client.attempts();
+    let started = Instant::now();
+    client.api().get_2fa_setup().await.unwrap();
+    assert_eq!(client.attempts(), before + 2, "the 429 and the retry");
+    assert!(
+        started.elapsed() + Duration::from_secs(1) >= Duration::from_secs(wait),
+        "waited {:?} for Retry-After {wait}",
+        started.elapsed()
+    );
+}
