@@ -88,6 +88,11 @@ pub struct Config {
     #[arg(long, env = "MERIDIAN_TRADING_FEE", default_value = "0.001", value_parser = parse_fee_rate)]
     pub trading_fee: rust_decimal::Decimal,
 
+    /// Lifetime of user access tokens in seconds (seed 003's 15 minutes by default; short
+    /// lifetimes let SDK tests watch a refresh before expiry).
+    #[arg(long = "access-token-ttl", env = "MERIDIAN_ACCESS_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(i64).range(2..=86_400))]
+    pub access_token_ttl_secs: i64,
+
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, env = "MERIDIAN_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

@@ -55,6 +55,7 @@ pub struct TestServerBuilder {
     pool_size: usize,
     db_timeout_secs: u64,
     max_body_bytes: usize,
+    access_token_ttl_secs: i64,
 }
 
 impl Default for TestServerBuilder {
@@ -66,6 +67,7 @@ impl Default for TestServerBuilder {
             pool_size: 5,
             db_timeout_secs: 5,
             max_body_bytes: 65_536,
+            access_token_ttl_secs: 900,
         }
     }
 }
@@ -99,6 +101,12 @@ impl TestServerBuilder {
     /// Largest accepted body.
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Lifetime of user access tokens in seconds.
+    pub fn access_token_ttl(mut self, secs: i64) -> Self {
+        self.access_token_ttl_secs = secs;
         self
     }
 
@@ -173,6 +181,7 @@ impl TestServer {
         config.data_dir = dir.path().join("data");
         config.cors_origins = Vec::new();
         config.max_body_bytes = options.max_body_bytes;
+        config.access_token_ttl_secs = options.access_token_ttl_secs;
         config.shutdown_grace_secs = 2;
 
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, NaiveDateTime, Utc};
 
-use super::tokens::{self, ClaimsExtra, TokenKind};
+use super::tokens::{ClaimsExtra, TokenKind};
 use super::{is_banned, password, secret, totp};
 use crate::db::sessions::{self, Rotation, SessionRow};
 use crate::db::users::{self, UserRow};
@@ -72,7 +72,7 @@ fn access_token(state: &AppState, user: &UserRow, sid: &str) -> String {
     };
     state
         .keys
-        .issue(TokenKind::Access, &user.id, tokens::ACCESS_TTL_SECS, extra)
+        .issue(TokenKind::Access, &user.id, state.config.access_token_ttl_secs, extra)
         .0
 }
 
@@ -111,7 +111,7 @@ pub async fn open_session(state: &AppState, user: &UserRow, client: &ClientInfo)
     Ok(Issued {
         access_token: access_token(state, user, &session.id),
         refresh_token,
-        expires_in: tokens::ACCESS_TTL_SECS,
+        expires_in: state.config.access_token_ttl_secs,
         session_id: session.id,
     })
 }
@@ -297,7 +297,7 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<(UserRow, Issued),
     let issued = Issued {
         access_token: access_token(state, &user, &session.id),
         refresh_token: new_token,
-        expires_in: tokens::ACCESS_TTL_SECS,
+        expires_in: state.config.access_token_ttl_secs,
         session_id: session.id,
     };
     Ok((user, issued))

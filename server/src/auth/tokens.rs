@@ -11,8 +11,6 @@ use serde::{Deserialize, Serialize};
 pub const ISSUER: &str = "meridian";
 /// Audience of every Meridian token.
 pub const AUDIENCE: &str = "meridian-api";
-/// User access token lifetime.
-pub const ACCESS_TTL_SECS: i64 = 15 * 60;
 /// Bloq account token lifetime.
 pub const ACCOUNT_TTL_SECS: i64 = 12 * 3600;
 /// Client access token lifetime.
