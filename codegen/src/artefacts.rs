@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 use crate::bundle::{self, Bundle};
 use crate::load::Sources;
-use crate::sdk_rust;
+use crate::{sdk_rust, sdk_rust_resources};
 
 /// One generated file: where it lives (relative to the repository root) and its content.
 #[derive(Debug, Clone)]
@@ -20,6 +20,10 @@ pub struct Artefact {
 /// The Rust SDK's progenitor layer, generated from the bundle.
 pub const SDK_RUST_GENERATED: &str = "sdk-rust/src/generated.rs";
 
+/// The Rust SDK's resource layer (`client.trading().place_order(…)`), generated from the
+/// bundle and the progenitor layer.
+pub const SDK_RUST_RESOURCES: &str = "sdk-rust/src/resources.rs";
+
 /// Loads and bundles the documents under `repo/openapi`.
 pub fn load_bundle(repo: &Path) -> Result<(Sources, Bundle)> {
     let sources = Sources::load(&repo.join("openapi"))?;
@@ -29,6 +33,8 @@ pub fn load_bundle(repo: &Path) -> Result<(Sources, Bundle)> {
 
 /// Every generated artefact, computed in memory from the bundle.
 pub fn artefacts(bundle: &Bundle) -> Result<Vec<Artefact>> {
+    let generated = sdk_rust::generate(&bundle.doc)?;
+    let resources = sdk_rust_resources::generate(&bundle.doc, &generated).context("generating the resource layer")?;
     Ok(vec![
         Artefact {
             path: "openapi/bundled/meridian.yaml".into(),
@@ -40,7 +46,11 @@ pub fn artefacts(bundle: &Bundle) -> Result<Vec<Artefact>> {
         },
         Artefact {
             path: SDK_RUST_GENERATED.into(),
-            content: sdk_rust::generate(&bundle.doc)?,
+            content: generated,
+        },
+        Artefact {
+            path: SDK_RUST_RESOURCES.into(),
+            content: resources,
         },
     ])
 }

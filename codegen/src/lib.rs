@@ -9,6 +9,8 @@ pub mod load;
 pub mod schema;
 #[cfg(feature = "generate")]
 pub mod sdk_rust;
+#[cfg(feature = "generate")]
+pub mod sdk_rust_resources;
 
 use std::path::PathBuf;
 

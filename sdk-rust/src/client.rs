@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::client_credentials::ClientGrant;
 use crate::error::Error;
 use crate::generated::Client as GeneratedClient;
 use crate::generated::types::{self, LoginResponse, LoginSuccess};
@@ -30,7 +31,8 @@ pub struct ClientBuilder {
     user_agent: String,
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
-    token: Option<String>,
+    credentials: Option<Credentials>,
+    page_size: u64,
 }
 
 impl ClientBuilder {
@@ -89,7 +91,43 @@ impl ClientBuilder {
     /// assert!(builder.build().is_ok());
     /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
+        self.credentials = Some(Credentials::Token(token.into()));
+        self
+    }
+
+    /// How many items the `…_stream()` methods ask for per page (1–100, default 100).
+    ///
+    /// ```
+    /// let client = meridian::Client::builder("http://localhost:8080").page_size(25).build().unwrap();
+    /// assert_eq!(client.page_size(), 25);
+    /// ```
+    pub fn page_size(mut self, size: u64) -> Self {
+        self.page_size = size.clamp(1, 100);
+        self
+    }
+
+    /// A service's client key: the SDK obtains client tokens with the OAuth 2.0
+    /// client-credentials grant (`POST /api/oauth/token`, through the `oauth2` crate) for
+    /// `scopes` (all of the key's when empty), and renews them before they expire and once
+    /// on a 401. Client tokens act on trading, credit and loans.
+    ///
+    /// ```
+    /// let builder = meridian::Client::builder("http://localhost:8080")
+    ///     .client_credentials("mcl_id", "secret", ["trading:read", "loans:read"]);
+    /// assert!(builder.build().is_ok());
+    /// ```
+    pub fn client_credentials<S: Into<String>>(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let grant = ClientGrant::new(
+            client_id.into(),
+            client_secret.into(),
+            scopes.into_iter().map(Into::into).collect(),
+        );
+        self.credentials = Some(Credentials::Client(grant));
         self
     }
 
@@ -108,16 +146,13 @@ impl ClientBuilder {
                 .build()
                 .map_err(Error::Transport)?,
         };
-        let credentials = match self.token {
-            Some(token) => Credentials::Token(token),
-            None => Credentials::None,
-        };
-        let runtime = Runtime::new(self.retry, credentials);
+        let runtime = Runtime::new(self.retry, self.credentials.unwrap_or_default());
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         Ok(Client {
             api: GeneratedClient::new_with_client(&base_url, http, runtime.clone()),
             runtime,
             base_url,
+            page_size: self.page_size,
         })
     }
 }
@@ -138,6 +173,7 @@ pub struct Client {
     api: GeneratedClient,
     runtime: Runtime,
     base_url: String,
+    page_size: u64,
 }
 
 impl Client {
@@ -154,7 +190,8 @@ impl Client {
             user_agent: concat!("meridian-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             http: None,
-            token: None,
+            credentials: None,
+            page_size: 100,
         }
     }
 
@@ -197,6 +234,24 @@ impl Client {
         self.runtime.set_credentials(Credentials::Session(session)).await;
     }
 
+    /// A client for a service acting with a client key (see
+    /// [`ClientBuilder::client_credentials`]).
+    ///
+    /// ```
+    /// let client = meridian::Client::with_client_credentials("http://127.0.0.1:8080", "mcl_id", "secret", ["trading:read"]).unwrap();
+    /// assert_eq!(client.attempts(), 0);
+    /// ```
+    pub fn with_client_credentials<S: Into<String>>(
+        base_url: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Result<Self, Error> {
+        Self::builder(base_url)
+            .client_credentials(client_id, client_secret, scopes)
+            .build()
+    }
+
     /// The server's base URL.
     ///
     /// ```
@@ -216,6 +271,15 @@ impl Client {
     /// ```
     pub fn api(&self) -> &GeneratedClient {
         &self.api
+    }
+
+    /// The page size of the `…_stream()` methods.
+    ///
+    /// ```
+    /// assert_eq!(meridian::Client::new("http://127.0.0.1:8080").unwrap().page_size(), 100);
+    /// ```
+    pub fn page_size(&self) -> u64 {
+        self.page_size
     }
 
     /// Requests sent over the network so far (retries and token refreshes included).
@@ -323,7 +387,7 @@ pub(crate) async fn refresh(http: &reqwest::Client, base_url: &str, refresh_toke
         return Err(match serde_json::from_slice::<types::ApiErrorBody>(&bytes) {
             Ok(body) => Error::Api {
                 status,
-                body,
+                body: Box::new(body),
                 retry_after: None,
             },
             Err(_) => Error::Unexpected {

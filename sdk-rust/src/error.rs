@@ -18,8 +18,9 @@ pub enum Error {
     Api {
         /// The HTTP status.
         status: u16,
-        /// The body: `error`, `message`, `errors[]` (per field) and `request_id`.
-        body: ApiErrorBody,
+        /// The body: `error`, `message`, `errors[]` (per field) and `request_id` (boxed:
+        /// keeps `Result<_, Error>` small).
+        body: Box<ApiErrorBody>,
         /// `Retry-After` in seconds (429 and 503).
         retry_after: Option<u64>,
     },
@@ -30,6 +31,9 @@ pub enum Error {
         /// The `X-Request-Id` response header.
         request_id: Option<String>,
     },
+    /// The client-credentials grant failed (unknown or deleted key, wrong secret, a scope
+    /// the key does not hold): oauth2's description of the failure.
+    ClientCredentials(String),
     /// The account has 2FA enabled: sign in with `login_with_2fa` (the server's message).
     TwoFactorRequired(String),
     /// The request timed out.
@@ -52,7 +56,7 @@ impl Error {
         match self {
             Self::Api { status, .. } | Self::Unexpected { status, .. } => Some(*status),
             Self::Timeout(e) | Self::Transport(e) => e.status().map(|s| s.as_u16()),
-            Self::Decode(_) | Self::InvalidRequest(_) | Self::TwoFactorRequired(_) => None,
+            Self::Decode(_) | Self::InvalidRequest(_) | Self::TwoFactorRequired(_) | Self::ClientCredentials(_) => None,
         }
     }
 
@@ -182,6 +186,7 @@ impl fmt::Display for Error {
                 }
             }
             Self::TwoFactorRequired(message) => write!(f, "two-factor code required: {message}"),
+            Self::ClientCredentials(what) => write!(f, "client-credentials grant failed: {what}"),
             Self::Timeout(e) => write!(f, "timed out: {e}"),
             Self::Transport(e) => write!(f, "transport error: {e}"),
             Self::Decode(what) => write!(f, "could not decode the response: {what}"),
@@ -214,7 +219,7 @@ impl From<crate::generated::Error<ApiErrorBody>> for Error {
                 let retry_after = header(response.headers(), "retry-after").and_then(|v| v.trim().parse().ok());
                 Self::Api {
                     status,
-                    body: response.into_inner(),
+                    body: Box::new(response.into_inner()),
                     retry_after,
                 }
             }

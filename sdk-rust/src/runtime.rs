@@ -159,7 +159,7 @@ pub(crate) struct Session {
 }
 
 /// Whose requests these are.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) enum Credentials {
     /// Anonymous (public operations, login).
     #[default]
@@ -168,6 +168,8 @@ pub(crate) enum Credentials {
     Token(String),
     /// A login session the SDK refreshes.
     Session(Session),
+    /// A client key whose client tokens the SDK obtains and renews.
+    Client(crate::client_credentials::ClientGrant),
 }
 
 /// The shared state behind a [`Runtime`].
@@ -214,6 +216,10 @@ impl Runtime {
     }
 
     /// Requests sent over the network so far, retries and refreshes included.
+    ///
+    /// ```
+    /// assert_eq!(meridian::Runtime::default().attempts(), 0);
+    /// ```
     pub fn attempts(&self) -> u64 {
         self.shared.attempts.load(Ordering::Relaxed)
     }
@@ -231,6 +237,14 @@ impl Runtime {
         match &mut *credentials {
             Credentials::None => None,
             Credentials::Token(token) => Some(token.clone()),
+            Credentials::Client(grant) => {
+                self.shared
+                    .attempts
+                    .fetch_add(u64::from(grant.needs_token(force)), Ordering::Relaxed);
+                // A refused grant (deleted key, wrong secret) sends the request without a
+                // token: its 401 reaches the caller.
+                grant.token(client, baseurl, force).await.ok()
+            }
             Credentials::Session(session) => {
                 // After a 401 with token T, refresh unless another request already did.
                 let stale = force.is_some_and(|sent| sent == session.access_token);
@@ -254,9 +268,12 @@ impl Runtime {
         }
     }
 
-    /// Whether a 401 may be cured by refreshing.
+    /// Whether a 401 may be cured by refreshing (a session) or renewing (a client token).
     async fn refreshable(&self) -> bool {
-        matches!(*self.shared.credentials.lock().await, Credentials::Session(_))
+        matches!(
+            *self.shared.credentials.lock().await,
+            Credentials::Session(_) | Credentials::Client(_)
+        )
     }
 }
 

@@ -10,5 +10,6 @@ mod every_operation;
 mod rate_limits;
 mod replicas;
 mod sdk;
+mod sdk_resources;
 mod seeds;
 mod well_known;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use meridian::{Client, RetryPolicy};
 use meridian_contract_tests::TestServer;
-use meridian_contract_tests::fixtures::{PASSWORD, register, signed_in_user, unique_email};
+use meridian_contract_tests::fixtures::{PASSWORD, create_key, register, signed_in_user, unique_email};
 use meridian_server::ratelimit::RateLimitMode;
 use serde_json::json;
 
@@ -173,4 +173,133 @@ async fn a_get_is_retried_after_the_429s_retry_after() {
         "waited {:?} for Retry-After {wait}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn the_session_is_refreshed_before_the_access_token_expires() {
+    // Access tokens live 2 s here; the SDK refreshes once half of that has passed.
+    let server = TestServer::builder().access_token_ttl(2).start().await;
+    let email = unique_email("sdk-expiry");
+    register(&server, &email, PASSWORD).await;
+    let client = Client::new(&server.url).unwrap();
+    let first = client.login(&email, PASSWORD).await.unwrap();
+    assert_eq!(first.tokens.expires_in.map(|s| s.get()), Some(2));
+    client.api().get_profile().await.unwrap();
+    let before = client.attempts();
+    // Let half of the token's lifetime pass (not synchronisation: the point is that time
+    // passes), then call again: the SDK refreshes first, without waiting for a 401.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let profile = client.api().get_profile().await.unwrap();
+    assert_eq!(profile.data.email, email);
+    assert_eq!(client.attempts(), before + 2, "the refresh, then the call, with no 401");
+    // The refresh rotated the session: the first refresh token is spent.
+    let reused = server
+        .http()
+        .post(format!("{}/api/auth/refresh", server.url))
+        .json(&json!({ "refresh_token": first.tokens.refresh_token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), 401);
+}
+
+#[tokio::test]
+async fn client_credentials_obtain_a_client_token_and_reuse_it() {
+    let server = TestServer::start().await;
+    let user = signed_in_user(&server, "sdk-service").await;
+    let key = create_key(
+        &server,
+        &user.access_token,
+        json!({"name": "svc", "scopes": ["trading:read", "loans:read"]}),
+    )
+    .await;
+    let (id, secret) = (key["clientId"].as_str().unwrap(), key["clientSecret"].as_str().unwrap());
+
+    let service = Client::with_client_credentials(&server.url, id, secret, ["trading:read"]).unwrap();
+    let balances = service.api().get_balances().await.unwrap();
+    assert!(!balances.balances.is_empty());
+    assert_eq!(service.attempts(), 2, "the token grant, then the call");
+    service.api().get_positions().await.unwrap();
+    assert_eq!(service.attempts(), 3, "the token is reused");
+    // The token carries the scopes asked for: loans:read was not.
+    let error = meridian::Error::from(service.api().list_loans(None, None, None).await.unwrap_err());
+    assert!(error.is_forbidden(), "{error}");
+    // Client tokens never act on accounts.
+    let error = meridian::Error::from(service.api().get_current_user().await.unwrap_err());
+    assert!(error.is_forbidden(), "{error}");
+
+    // A wrong secret gets no token: the call goes out without one and is a clean 401.
+    let wrong = Client::with_client_credentials(&server.url, id, "0".repeat(64), Vec::<String>::new()).unwrap();
+    let error = meridian::Error::from(wrong.api().get_balances().await.unwrap_err());
+    assert!(error.is_unauthorized(), "{error}");
+
+    // Deleting the key stops its token at once; the SDK tries one renewal, which the server
+    // refuses, and the caller sees the 401.
+    let key_id = key["id"].as_str().unwrap();
+    let deleted = server
+        .http()
+        .delete(format!("{}/api/users/me/client-keys/{key_id}", server.url))
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let before = service.attempts();
+    let error = meridian::Error::from(service.api().get_balances().await.unwrap_err());
+    assert!(error.is_unauthorized(), "{error}");
+    assert_eq!(
+        service.attempts(),
+        before + 3,
+        "the 401, the refused renewal, the repeat"
+    );
+}
+
+#[tokio::test]
+async fn streams_walk_every_page_and_yield_each_item_once() {
+    use futures_util::TryStreamExt;
+    let server = TestServer::start().await;
+    let user = signed_in_user(&server, "sdk-stream").await;
+    let client = Client::builder(&server.url)
+        .token(user.access_token.clone())
+        .page_size(3)
+        .build()
+        .unwrap();
+    let order: meridian::types::TradingPlaceOrderRequest =
+        serde_json::from_value(json!({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quoteOrderQty": "20"}))
+            .unwrap();
+    let mut placed = Vec::new();
+    for _ in 0..7 {
+        placed.push(client.api().place_order(None, &order).await.unwrap().order.order_id);
+    }
+    // Lazily: nothing is fetched before the stream is polled.
+    let before = client.attempts();
+    let stream = client.list_orders_stream(None, None, None);
+    assert_eq!(client.attempts(), before);
+    let orders: Vec<std::num::NonZeroU64> = stream.map_ok(|o| o.order_id).try_collect().await.unwrap();
+    assert_eq!(client.attempts(), before + 3, "pages of 3, 3 and 1");
+    placed.reverse();
+    assert_eq!(orders, placed, "every order once, newest first");
+
+    let trades: Vec<String> = client
+        .list_trades_stream(None, None)
+        .map_ok(|t| t.id.to_string())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(trades.len(), 7);
+    assert_eq!(trades.iter().collect::<std::collections::BTreeSet<_>>().len(), 7);
+
+    // Offset-paged lists too: the account's events.
+    let events: Vec<Option<String>> = client
+        .list_events_stream()
+        .map_ok(|e| e.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(events.iter().all(Option::is_some), "{events:?}");
+    let mut unique = events.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), events.len(), "no event twice");
+    assert!(!events.is_empty());
 }
