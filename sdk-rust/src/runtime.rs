@@ -183,6 +183,12 @@ struct Shared {
 /// What the generated client runs requests through (its progenitor "inner" value): the
 /// credentials, the retry policy and a count of attempts. Cheap to clone; clones share
 /// everything, so a [`crate::Client`] can be shared across tasks.
+///
+/// ```
+/// let client = meridian::Client::new("http://127.0.0.1:8080").unwrap();
+/// let runtime: &meridian::Runtime = meridian::ClientInfo::inner(client.api());
+/// assert_eq!(runtime.attempts(), client.attempts());
+/// ```
 #[derive(Debug, Clone)]
 pub struct Runtime {
     shared: Arc<Shared>,

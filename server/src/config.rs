@@ -93,6 +93,11 @@ pub struct Config {
     #[arg(long = "access-token-ttl", env = "MERIDIAN_ACCESS_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(i64).range(2..=86_400))]
     pub access_token_ttl_secs: i64,
 
+    /// Lifetime of client tokens (OAuth 2.0 client credentials) in seconds (default one hour;
+    /// short lifetimes let SDK tests watch a renewal before expiry).
+    #[arg(long = "client-token-ttl", env = "MERIDIAN_CLIENT_TOKEN_TTL", default_value_t = 3600, value_parser = clap::value_parser!(i64).range(2..=86_400))]
+    pub client_token_ttl_secs: i64,
+
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, env = "MERIDIAN_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

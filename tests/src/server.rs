@@ -56,6 +56,7 @@ pub struct TestServerBuilder {
     db_timeout_secs: u64,
     max_body_bytes: usize,
     access_token_ttl_secs: i64,
+    client_token_ttl_secs: i64,
 }
 
 impl Default for TestServerBuilder {
@@ -68,6 +69,7 @@ impl Default for TestServerBuilder {
             db_timeout_secs: 5,
             max_body_bytes: 65_536,
             access_token_ttl_secs: 900,
+            client_token_ttl_secs: 3600,
         }
     }
 }
@@ -107,6 +109,12 @@ impl TestServerBuilder {
     /// Lifetime of user access tokens in seconds.
     pub fn access_token_ttl(mut self, secs: i64) -> Self {
         self.access_token_ttl_secs = secs;
+        self
+    }
+
+    /// Lifetime of client tokens in seconds.
+    pub fn client_token_ttl(mut self, secs: i64) -> Self {
+        self.client_token_ttl_secs = secs;
         self
     }
 
@@ -182,6 +190,7 @@ impl TestServer {
         config.cors_origins = Vec::new();
         config.max_body_bytes = options.max_body_bytes;
         config.access_token_ttl_secs = options.access_token_ttl_secs;
+        config.client_token_ttl_secs = options.client_token_ttl_secs;
         config.shutdown_grace_secs = 2;
 
         let runtime = tokio::runtime::Builder::new_multi_thread()

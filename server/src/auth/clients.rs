@@ -5,7 +5,7 @@
 
 use chrono::{Duration, NaiveDateTime, Utc};
 
-use super::tokens::{self, ClaimsExtra, TokenKind};
+use super::tokens::{ClaimsExtra, TokenKind};
 use super::{is_banned, secret};
 use crate::db::client_keys::{self, ClientKeyRow};
 use crate::db::client_tokens::{self, ClientRefreshRow};
@@ -208,7 +208,12 @@ fn access_token(state: &AppState, key: &ClientKeyRow, scope: &str, refresh_hash:
     };
     state
         .keys
-        .issue(TokenKind::Client, &key.user_id, tokens::CLIENT_TTL_SECS, extra)
+        .issue(
+            TokenKind::Client,
+            &key.user_id,
+            state.config.client_token_ttl_secs,
+            extra,
+        )
         .0
 }
 
@@ -242,7 +247,7 @@ pub async fn client_credentials(
         access_token: access_token(state, key, scope, refresh.as_ref().map(|(_, h)| h.as_str())),
         refresh_token: refresh.map(|(t, _)| t),
         scope: scope.to_owned(),
-        expires_in: tokens::CLIENT_TTL_SECS,
+        expires_in: state.config.client_token_ttl_secs,
     })
 }
 
@@ -283,7 +288,7 @@ pub async fn refresh(
         access_token: access_token(state, &key, &scope, Some(&hash)),
         refresh_token: Some(token.to_owned()),
         scope,
-        expires_in: tokens::CLIENT_TTL_SECS,
+        expires_in: state.config.client_token_ttl_secs,
     })
 }
 

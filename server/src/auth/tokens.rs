@@ -13,8 +13,6 @@ pub const ISSUER: &str = "meridian";
 pub const AUDIENCE: &str = "meridian-api";
 /// Bloq account token lifetime.
 pub const ACCOUNT_TTL_SECS: i64 = 12 * 3600;
-/// Client access token lifetime.
-pub const CLIENT_TTL_SECS: i64 = 3600;
 
 /// What a token stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

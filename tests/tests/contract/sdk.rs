@@ -303,3 +303,31 @@ async fn streams_walk_every_page_and_yield_each_item_once() {
     assert_eq!(unique.len(), events.len(), "no event twice");
     assert!(!events.is_empty());
 }
+
+#[tokio::test]
+async fn client_tokens_are_renewed_before_they_expire() {
+    // Client tokens live 2 s here; the SDK renews once half of that has passed.
+    let server = TestServer::builder().client_token_ttl(2).start().await;
+    let user = signed_in_user(&server, "sdk-renew").await;
+    let key = create_key(&server, &user.access_token, json!({"name": "svc"})).await;
+    let (id, secret) = (key["clientId"].as_str().unwrap(), key["clientSecret"].as_str().unwrap());
+    let service = Client::with_client_credentials(&server.url, id, secret, ["trading:read"]).unwrap();
+    service.api().get_balances().await.unwrap();
+    assert_eq!(service.attempts(), 2, "the grant, then the call");
+    service.api().get_balances().await.unwrap();
+    assert_eq!(service.attempts(), 3, "the same token");
+    // Let half of the lifetime pass (not synchronisation: time must pass), then call: a new
+    // grant comes first, with no 401 on the way.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    service.api().get_balances().await.unwrap();
+    assert_eq!(service.attempts(), 5, "the renewal, then the call");
+}
+
+#[test]
+fn the_client_is_shareable_across_tasks() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Client>();
+    shareable::<meridian::Runtime>();
+    fn error<T: std::error::Error + Send + Sync + 'static>() {}
+    error::<meridian::Error>();
+}
