@@ -301,7 +301,6 @@ struct Operation {
     /// The `T` of `ResponseValue<T>`.
     output: String,
     /// The error body is `OAuthErrorBody` rather than `ApiErrorBody`.
-    oauth_error: bool,
     /// Also emit `<name>_with_idempotency_key`.
     idempotency_key: bool,
 }
@@ -378,11 +377,10 @@ impl Operation {
         let error = generic_arg(err, "Error")
             .and_then(last_ident)
             .ok_or_else(|| anyhow!("does not fail with a generated `Error<E>`"))?;
-        let oauth_error = match error.as_str() {
-            "ApiErrorBody" => false,
-            "OAuthErrorBody" => true,
-            other => bail!("fails with `Error<{other}>`, which the resource layer cannot turn into `crate::Error`"),
-        };
+        // `crate::Error` converts from both error bodies of the API (`?` in the method).
+        if !matches!(error.as_str(), "ApiErrorBody" | "OAuthErrorBody") {
+            bail!("fails with `Error<{error}>`, which the resource layer cannot turn into `crate::Error`");
+        }
         Ok(Self {
             name: method.sig.ident.to_string(),
             method: info.method.clone(),
@@ -390,7 +388,6 @@ impl Operation {
             summary: info.summary.clone(),
             params,
             output: type_text(output),
-            oauth_error,
             idempotency_key: info.idempotency_key,
         })
     }
@@ -669,14 +666,9 @@ fn render_method(out: &mut String, operation: &Operation, keyed: bool) {
     for line in checks {
         let _ = writeln!(out, "    {line}");
     }
-    let map_err = if operation.oauth_error {
-        ".map_err(oauth_error)"
-    } else {
-        ""
-    };
     let _ = writeln!(
         out,
-        "    let response = self.client.api().{}({}).await{map_err}?;\n    Ok(response.into())\n}}",
+        "    let response = self.client.api().{}({}).await?;\n    Ok(response.into())\n}}",
         operation.name,
         args.join(", ")
     );
@@ -720,52 +712,7 @@ fn render_helpers(out: &mut String, groups: &[Group]) {
              \x20   T::try_from(value).map_err(|_| crate::Error::InvalidRequest(format!(\"{name} must be at least 1\")))\n}\n",
         );
     }
-    if operations().any(|o| o.oauth_error) {
-        out.push_str(OAUTH_ERROR);
-    }
 }
-
-/// The conversion of an OAuth endpoint's failure (RFC 6749 error body) into
-/// `crate::Error`: an error response becomes `Error::Api` whose body carries the OAuth
-/// `error` code as `error`, its `error_description` (else the code) as `message` and the
-/// `X-Request-Id` header as `request_id`; every other failure converts as usual.
-const OAUTH_ERROR: &str = r#"
-/// The [`crate::Error`] of an OAuth endpoint's failure: an error response is
-/// [`crate::Error::Api`] whose body has the RFC 6749 `error` code as `error`, the
-/// `error_description` (else the code) as `message` and the `X-Request-Id` header as
-/// `request_id`.
-fn oauth_error(error: crate::generated::Error<types::OAuthErrorBody>) -> crate::Error {
-    use crate::generated::Error as E;
-    let error: E<types::ApiErrorBody> = match error {
-        E::ErrorResponse(response) => {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let oauth = response.into_inner();
-            let request_id = headers
-                .get("x-request-id")
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
-            let body = types::ApiErrorBody {
-                error: oauth.error.to_string(),
-                errors: Vec::new(),
-                message: oauth.error_description.unwrap_or_else(|| oauth.error.to_string()),
-                request_id,
-                success: false,
-            };
-            E::ErrorResponse(crate::ResponseValue::new(body, status, headers))
-        }
-        E::InvalidRequest(what) => E::InvalidRequest(what),
-        E::CommunicationError(e) => E::CommunicationError(e),
-        E::InvalidUpgrade(e) => E::InvalidUpgrade(e),
-        E::ResponseBodyError(e) => E::ResponseBodyError(e),
-        E::InvalidResponsePayload(bytes, e) => E::InvalidResponsePayload(bytes, e),
-        E::UnexpectedResponse(response) => E::UnexpectedResponse(response),
-        E::Custom(what) => E::Custom(what),
-    };
-    crate::Error::from(error)
-}
-"#;
 
 /// Appends `text`, wrapped at 92 columns, as lines starting with `prefix`.
 fn doc_lines(out: &mut String, prefix: &str, text: &str) {
@@ -1021,7 +968,7 @@ mod tests {
             "make_thing(None, body)",
             "pub async fn make_thing_with_idempotency_key(&self, idempotency_key: &str, body: &types::ThingRequest)",
             "make_thing(Some(&idempotency_key), body)",
-            "token(body).await.map_err(oauth_error)?",
+            "token(body).await?",
             "/// `GET /things/{id}`",
             "/// Get a thing.",
         ] {

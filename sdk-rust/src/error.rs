@@ -204,6 +204,39 @@ impl std::error::Error for Error {
     }
 }
 
+impl From<crate::generated::Error<crate::generated::types::OAuthErrorBody>> for Error {
+    /// The SDK error of an OAuth endpoint's failure (`oauth_token`, `oauth_revoke`): an
+    /// RFC 6749 error response becomes [`Error::Api`] whose body has the OAuth `error` code
+    /// as `error`, its `error_description` (else the code) as `message` and the
+    /// `X-Request-Id` header as `request_id`; other failures convert as for every operation.
+    fn from(error: crate::generated::Error<crate::generated::types::OAuthErrorBody>) -> Self {
+        use crate::generated::Error as E;
+        let error: E<ApiErrorBody> = match error {
+            E::ErrorResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let oauth = response.into_inner();
+                let body = ApiErrorBody {
+                    error: oauth.error.to_string(),
+                    errors: Vec::new(),
+                    message: oauth.error_description.unwrap_or_else(|| oauth.error.to_string()),
+                    request_id: header(&headers, "x-request-id").unwrap_or_default(),
+                    success: false,
+                };
+                E::ErrorResponse(crate::ResponseValue::new(body, status, headers))
+            }
+            E::InvalidRequest(what) => E::InvalidRequest(what),
+            E::CommunicationError(e) => E::CommunicationError(e),
+            E::InvalidUpgrade(e) => E::InvalidUpgrade(e),
+            E::ResponseBodyError(e) => E::ResponseBodyError(e),
+            E::InvalidResponsePayload(bytes, e) => E::InvalidResponsePayload(bytes, e),
+            E::UnexpectedResponse(response) => E::UnexpectedResponse(response),
+            E::Custom(what) => E::Custom(what),
+        };
+        error.into()
+    }
+}
+
 fn header(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
     headers.get(name)?.to_str().ok().map(str::to_owned)
 }

@@ -369,7 +369,7 @@ impl Auth<'_> {
         &self,
         body: &types::OAuthTokenRequest,
     ) -> Result<crate::Response<types::OAuthTokenResponse>, crate::Error> {
-        let response = self.client.api().oauth_token(body).await.map_err(oauth_error)?;
+        let response = self.client.api().oauth_token(body).await?;
         Ok(response.into())
     }
     /// Revoke a client token (OAuth 2.0 revocation).
@@ -381,7 +381,7 @@ impl Auth<'_> {
         &self,
         body: &types::OAuthRevokeRequest,
     ) -> Result<crate::Response<types::OAuthRevokeResponse>, crate::Error> {
-        let response = self.client.api().oauth_revoke(body).await.map_err(oauth_error)?;
+        let response = self.client.api().oauth_revoke(body).await?;
         Ok(response.into())
     }
     /// Get the OAuth 2.0 authorization server metadata.
@@ -1266,41 +1266,4 @@ where
 fn at_least_one<T: TryFrom<U>, U>(name: &str, value: U) -> Result<T, crate::Error> {
     T::try_from(value)
         .map_err(|_| crate::Error::InvalidRequest(format!("{name} must be at least 1")))
-}
-/// The [`crate::Error`] of an OAuth endpoint's failure: an error response is
-/// [`crate::Error::Api`] whose body has the RFC 6749 `error` code as `error`, the
-/// `error_description` (else the code) as `message` and the `X-Request-Id` header as
-/// `request_id`.
-fn oauth_error(error: crate::generated::Error<types::OAuthErrorBody>) -> crate::Error {
-    use crate::generated::Error as E;
-    let error: E<types::ApiErrorBody> = match error {
-        E::ErrorResponse(response) => {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let oauth = response.into_inner();
-            let request_id = headers
-                .get("x-request-id")
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
-            let body = types::ApiErrorBody {
-                error: oauth.error.to_string(),
-                errors: Vec::new(),
-                message: oauth
-                    .error_description
-                    .unwrap_or_else(|| oauth.error.to_string()),
-                request_id,
-                success: false,
-            };
-            E::ErrorResponse(crate::ResponseValue::new(body, status, headers))
-        }
-        E::InvalidRequest(what) => E::InvalidRequest(what),
-        E::CommunicationError(e) => E::CommunicationError(e),
-        E::InvalidUpgrade(e) => E::InvalidUpgrade(e),
-        E::ResponseBodyError(e) => E::ResponseBodyError(e),
-        E::InvalidResponsePayload(bytes, e) => E::InvalidResponsePayload(bytes, e),
-        E::UnexpectedResponse(response) => E::UnexpectedResponse(response),
-        E::Custom(what) => E::Custom(what),
-    };
-    crate::Error::from(error)
 }
