@@ -428,11 +428,11 @@ fn field(error: FieldError) -> ApiError {
     ApiError::field(error.field, error.message)
 }
 
-/// The API error of a refused loan change; `rule` says which statuses allow it (409).
-fn loan_error(error: LoanError, rule: &str) -> ApiError {
+/// The API error of a refused loan change.
+fn loan_error(error: LoanError) -> ApiError {
     match error {
         LoanError::NotFound => ApiError::NotFound("No loan of yours has this id.".into()),
-        LoanError::Status(status) => ApiError::Conflict(format!("{rule}; this one is {}.", status.as_str())),
+        LoanError::Status(status, rule) => ApiError::Conflict(format!("{rule}; this one is {}.", status.as_str())),
         LoanError::OwnApplication => ApiError::Forbidden("Staff cannot decide their own loan application.".into()),
         LoanError::Reused => {
             ApiError::Conflict("This Idempotency-Key was already used for a different request.".into())
@@ -557,7 +557,7 @@ impl LoansApi {
             &respond,
         )
         .await
-        .map_err(|e| loan_error(e, "Applications are new"))?;
+        .map_err(loan_error)?;
         let response = match outcome {
             Outcome::New(record) => submitted(&record, now)?,
             Outcome::Replay(stored) => from_stored(&stored)?,
@@ -643,7 +643,7 @@ impl LoansApi {
         let mut conn = self.state.db.conn().await?;
         let record = store::find(&mut conn, &auth.0.user.id, &id.0)
             .await
-            .map_err(|e| loan_error(e.into(), "Loans can be read in any status"))?;
+            .map_err(|e| loan_error(e.into()))?;
         Ok(Json(LoanResponse {
             success: True,
             data: Loan::of(&record, self.now())?,
@@ -663,7 +663,7 @@ impl LoansApi {
         let mut conn = self.state.db.conn().await?;
         let record = store::cancel(&mut conn, &auth.0.user.id, &id.0, now)
             .await
-            .map_err(|e| loan_error(e, "Only a submitted application can be cancelled"))?;
+            .map_err(loan_error)?;
         Ok(Json(LoanActionResponse {
             success: True,
             message: "Loan application cancelled".into(),
@@ -684,10 +684,10 @@ impl LoansApi {
         const RULE: &str = "Approved, active and paid-off loans have a repayment schedule";
         let record = store::find(&mut conn, &auth.0.user.id, &id.0)
             .await
-            .map_err(|e| loan_error(e.into(), RULE))?;
+            .map_err(|e| loan_error(e.into()))?;
         let status = record.loan.status()?;
         let Some(ledger) = record.ledger.as_ref().filter(|_| status.has_schedule()) else {
-            return Err(loan_error(LoanError::Status(status), RULE).into());
+            return Err(loan_error(LoanError::Status(status, RULE)).into());
         };
         let installments = ledger.schedule(self.now().date());
         let terms = ledger.terms();
@@ -758,7 +758,7 @@ impl LoansApi {
             &respond,
         )
         .await
-        .map_err(|e| loan_error(e, "Payments are accepted on approved and active loans"))?;
+        .map_err(loan_error)?;
         let response = match outcome {
             Outcome::New((payment, record)) => paid(&payment, &record, now)?,
             Outcome::Replay(stored) => from_stored(&stored)?,
@@ -812,7 +812,7 @@ impl LoansApi {
         .await
         .map_err(|e| match e {
             LoanError::NotFound => ApiError::NotFound("No loan application has this id.".into()),
-            other => loan_error(other, "Only a submitted application can be decided"),
+            other => loan_error(other),
         })?;
         let message = match body.decision {
             LoanDecision::Approve => "Loan application approved",

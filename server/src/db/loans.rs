@@ -172,8 +172,9 @@ impl LoanRecord {
 pub enum LoanError {
     /// No such loan (of the caller) (404).
     NotFound,
-    /// The loan's status does not allow the change; the status (409).
-    Status(LoanStatus),
+    /// The loan's status does not allow the change (409): the status, and which statuses
+    /// would (in words).
+    Status(LoanStatus, &'static str),
     /// Staff deciding their own application (403).
     OwnApplication,
     /// The `Idempotency-Key` was used with another request (409).
@@ -369,7 +370,7 @@ pub async fn cancel(
         }
         let status = row.status()?;
         if status != LoanStatus::Submitted {
-            return Err(LoanError::Status(status));
+            return Err(LoanError::Status(status, "Only a submitted application can be cancelled"));
         }
         let row: LoanRow = diesel::update(loans::table.find(loan_id))
             .set((
@@ -424,7 +425,7 @@ pub async fn decide(
         }
         let status = row.status()?;
         if status != LoanStatus::Submitted {
-            return Err(LoanError::Status(status));
+            return Err(LoanError::Status(status, "Only a submitted application can be decided"));
         }
         let (row, event) = match decision {
             Decision::Reject => {
@@ -514,7 +515,7 @@ pub async fn pay(
         }
         let status = row.status()?;
         if !status.is_repayable() {
-            return Err(LoanError::Status(status));
+            return Err(LoanError::Status(status, "Payments are accepted on approved and active loans"));
         }
         let mut payments = load_payments!(c, [loan_id])?.remove(loan_id).unwrap_or_default();
         let mut record = LoanRecord::of(row, &payments)?;
