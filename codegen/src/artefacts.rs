@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 use crate::bundle::{self, Bundle};
 use crate::load::Sources;
-use crate::{sdk_rust, sdk_rust_resources};
+use crate::{sdk_python, sdk_rust, sdk_rust_resources};
 
 /// One generated file: where it lives (relative to the repository root) and its content.
 #[derive(Debug, Clone)]
@@ -24,6 +24,19 @@ pub const SDK_RUST_GENERATED: &str = "sdk-rust/src/generated.rs";
 /// bundle and the progenitor layer.
 pub const SDK_RUST_RESOURCES: &str = "sdk-rust/src/resources.rs";
 
+/// The Rust SDK's hand-written streams, whose `…_stream()` methods the Python bindings'
+/// iterators wrap.
+pub const SDK_RUST_PAGINATION: &str = "sdk-rust/src/pagination.rs";
+
+/// The Python bindings' native dispatch (`sdk-python/src/operations.rs`).
+pub const SDK_PYTHON_OPERATIONS: &str = "sdk-python/src/operations.rs";
+
+/// The Python bindings' models.
+pub const SDK_PYTHON_MODELS: &str = "sdk-python/python/meridian/models.py";
+
+/// The Python bindings' resource classes.
+pub const SDK_PYTHON_RESOURCES: &str = "sdk-python/python/meridian/_resources.py";
+
 /// Loads and bundles the documents under `repo/openapi`.
 pub fn load_bundle(repo: &Path) -> Result<(Sources, Bundle)> {
     let sources = Sources::load(&repo.join("openapi"))?;
@@ -31,10 +44,16 @@ pub fn load_bundle(repo: &Path) -> Result<(Sources, Bundle)> {
     Ok((sources, bundle))
 }
 
-/// Every generated artefact, computed in memory from the bundle.
-pub fn artefacts(bundle: &Bundle) -> Result<Vec<Artefact>> {
+/// Every generated artefact, computed in memory from the bundle (and the Rust SDK's
+/// hand-written streams under `repo`).
+pub fn artefacts(repo: &Path, bundle: &Bundle) -> Result<Vec<Artefact>> {
     let generated = sdk_rust::generate(&bundle.doc)?;
     let resources = sdk_rust_resources::generate(&bundle.doc, &generated).context("generating the resource layer")?;
+    let pagination_path = repo.join(SDK_RUST_PAGINATION);
+    let pagination =
+        std::fs::read_to_string(&pagination_path).with_context(|| format!("reading {}", pagination_path.display()))?;
+    let python =
+        sdk_python::generate(&bundle.doc, &generated, &pagination).context("generating the Python bindings")?;
     Ok(vec![
         Artefact {
             path: "openapi/bundled/meridian.yaml".into(),
@@ -51,6 +70,18 @@ pub fn artefacts(bundle: &Bundle) -> Result<Vec<Artefact>> {
         Artefact {
             path: SDK_RUST_RESOURCES.into(),
             content: resources,
+        },
+        Artefact {
+            path: SDK_PYTHON_OPERATIONS.into(),
+            content: python.operations,
+        },
+        Artefact {
+            path: SDK_PYTHON_MODELS.into(),
+            content: python.models,
+        },
+        Artefact {
+            path: SDK_PYTHON_RESOURCES.into(),
+            content: python.resources,
         },
     ])
 }

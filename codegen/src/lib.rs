@@ -8,6 +8,8 @@ pub mod lint;
 pub mod load;
 pub mod schema;
 #[cfg(feature = "generate")]
+pub mod sdk_python;
+#[cfg(feature = "generate")]
 pub mod sdk_rust;
 #[cfg(feature = "generate")]
 pub mod sdk_rust_resources;

@@ -48,7 +48,7 @@ fn run() -> Result<ExitCode> {
     let operations = count_operations(&bundle.doc);
     match cli.command {
         Command::Bundle => {
-            let all = artefacts::artefacts(&bundle)?;
+            let all = artefacts::artefacts(&root, &bundle)?;
             let bundled: Vec<_> = all
                 .into_iter()
                 .filter(|a| a.path.starts_with("openapi/bundled"))
@@ -65,13 +65,13 @@ fn run() -> Result<ExitCode> {
             if !lint_ok(&sources, &bundle) {
                 return Ok(ExitCode::FAILURE);
             }
-            report_written(&artefacts::write(&root, &artefacts::artefacts(&bundle)?)?);
+            report_written(&artefacts::write(&root, &artefacts::artefacts(&root, &bundle)?)?);
         }
         Command::Check => {
             if !lint_ok(&sources, &bundle) {
                 return Ok(ExitCode::FAILURE);
             }
-            let all = artefacts::artefacts(&bundle)?;
+            let all = artefacts::artefacts(&root, &bundle)?;
             let stale = artefacts::stale(&root, &all);
             if !stale.is_empty() {
                 for path in &stale {

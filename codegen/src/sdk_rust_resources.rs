@@ -36,6 +36,17 @@ const CRATE: &str = "meridian";
 /// Generates `sdk-rust/src/resources.rs` from the bundle and the progenitor source
 /// (`sdk-rust/src/generated.rs`) generated from it.
 pub fn generate(bundle: &Value, generated: &str) -> Result<String> {
+    let groups = groups(bundle, generated)?;
+    let source = render(&groups);
+    let file: syn::File =
+        syn::parse_file(&source).map_err(|e| anyhow!("the resource layer is not parsable Rust ({e}):\n{source}"))?;
+    Ok(format!("{RUST_HEADER}{}", prettyplease::unparse(&file)))
+}
+
+/// The operations of the progenitor source `generated`, grouped by the bundle's tags (in
+/// the bundle's tag order, operations in source order); the Python bindings
+/// (`crate::sdk_python`) are generated from the same groups.
+pub(crate) fn groups(bundle: &Value, generated: &str) -> Result<Vec<Group>> {
     let file = syn::parse_file(generated).context("the generated SDK layer is not parsable Rust")?;
     let types = Types::collect(&file)?;
     let catalogue = Catalogue::read(bundle)?;
@@ -62,10 +73,7 @@ pub fn generate(bundle: &Value, generated: &str) -> Result<String> {
     }
     groups.retain(|g| !g.operations.is_empty());
     check_names(&groups)?;
-    let source = render(&groups);
-    let file: syn::File =
-        syn::parse_file(&source).map_err(|e| anyhow!("the resource layer is not parsable Rust ({e}):\n{source}"))?;
-    Ok(format!("{RUST_HEADER}{}", prettyplease::unparse(&file)))
+    Ok(groups)
 }
 
 /// What the generated `types` module defines, by type name.
@@ -250,10 +258,10 @@ fn client_methods(file: &syn::File) -> Result<Vec<&syn::ImplItemFn>> {
 }
 
 /// The operations of one tag: one struct, one accessor on `crate::Client`.
-struct Group {
-    tag: String,
-    description: String,
-    operations: Vec<Operation>,
+pub(crate) struct Group {
+    pub(crate) tag: String,
+    pub(crate) description: String,
+    pub(crate) operations: Vec<Operation>,
 }
 
 impl Group {
@@ -266,7 +274,7 @@ impl Group {
     }
 
     /// `client-keys` → `ClientKeys`.
-    fn type_name(&self) -> String {
+    pub(crate) fn type_name(&self) -> String {
         words(&self.tag)
             .map(|word| {
                 let mut chars = word.chars();
@@ -279,7 +287,7 @@ impl Group {
     }
 
     /// `client-keys` → `client_keys`.
-    fn accessor(&self) -> String {
+    pub(crate) fn accessor(&self) -> String {
         words(&self.tag).collect::<Vec<_>>().join("_")
     }
 }
@@ -292,31 +300,31 @@ fn words(tag: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// One generated method, as the resource layer wraps it.
-struct Operation {
-    name: String,
-    method: String,
-    path: String,
-    summary: String,
-    params: Vec<Param>,
+pub(crate) struct Operation {
+    pub(crate) name: String,
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) summary: String,
+    pub(crate) params: Vec<Param>,
     /// The `T` of `ResponseValue<T>`.
-    output: String,
+    pub(crate) output: String,
     /// The error body is `OAuthErrorBody` rather than `ApiErrorBody`.
     /// Also emit `<name>_with_idempotency_key`.
-    idempotency_key: bool,
+    pub(crate) idempotency_key: bool,
 }
 
 /// One argument of a generated method.
-struct Param {
+pub(crate) struct Param {
     /// The Rust name (`r#type` for a keyword).
-    name: String,
+    pub(crate) name: String,
     /// The name without `r#`, for messages.
-    label: String,
-    plain: Plain,
-    optional: bool,
+    pub(crate) label: String,
+    pub(crate) plain: Plain,
+    pub(crate) optional: bool,
 }
 
 /// How an argument is taken from the caller and given to the generated method.
-enum Plain {
+pub(crate) enum Plain {
     /// `&'a types::X`, X a string newtype: a `&str`, parsed.
     Str { newtype: String },
     /// `&'a types::X`, X an integer newtype: the integer, converted.
@@ -715,7 +723,7 @@ fn render_helpers(out: &mut String, groups: &[Group]) {
 }
 
 /// Appends `text`, wrapped at 92 columns, as lines starting with `prefix`.
-fn doc_lines(out: &mut String, prefix: &str, text: &str) {
+pub(crate) fn doc_lines(out: &mut String, prefix: &str, text: &str) {
     let mut line = String::new();
     for word in text.split_whitespace() {
         if !line.is_empty() && line.len() + 1 + word.len() > 92 {
@@ -733,7 +741,7 @@ fn doc_lines(out: &mut String, prefix: &str, text: &str) {
 }
 
 /// `text` ending with a full stop (a summary such as `Get a loan` → `Get a loan.`).
-fn sentence(text: &str) -> String {
+pub(crate) fn sentence(text: &str) -> String {
     let text = text.trim();
     if text.ends_with(['.', '!', '?']) {
         text.to_owned()
@@ -755,7 +763,7 @@ fn derives(attrs: &[syn::Attribute], name: &str) -> bool {
 }
 
 /// The last segment of a path type (`::std::num::NonZeroU64` → `NonZeroU64`).
-fn last_ident(ty: &Type) -> Option<String> {
+pub(crate) fn last_ident(ty: &Type) -> Option<String> {
     match ty {
         Type::Path(path) if path.qself.is_none() => path.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
@@ -773,7 +781,7 @@ fn generated_type(ty: &Type) -> Option<String> {
 }
 
 /// The type arguments of `Wrapper<A, B, …>` when `ty`'s last segment is `wrapper`.
-fn generic_args<'t>(ty: &'t Type, wrapper: &str) -> Option<Vec<&'t Type>> {
+pub(crate) fn generic_args<'t>(ty: &'t Type, wrapper: &str) -> Option<Vec<&'t Type>> {
     let Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
     if last.ident != wrapper {
@@ -794,7 +802,7 @@ fn generic_args<'t>(ty: &'t Type, wrapper: &str) -> Option<Vec<&'t Type>> {
 }
 
 /// `A` of `Wrapper<A>`.
-fn generic_arg<'t>(ty: &'t Type, wrapper: &str) -> Option<&'t Type> {
+pub(crate) fn generic_arg<'t>(ty: &'t Type, wrapper: &str) -> Option<&'t Type> {
     match generic_args(ty, wrapper)?.as_slice() {
         [only] => Some(only),
         _ => None,
@@ -802,7 +810,7 @@ fn generic_arg<'t>(ty: &'t Type, wrapper: &str) -> Option<&'t Type> {
 }
 
 /// `ty` with every reference's named lifetime elided (`&'a T` → `&T`).
-fn without_lifetimes(ty: &Type) -> Type {
+pub(crate) fn without_lifetimes(ty: &Type) -> Type {
     let mut ty = ty.clone();
     strip(&mut ty);
     return ty;
@@ -834,7 +842,7 @@ fn without_lifetimes(ty: &Type) -> Type {
 }
 
 /// A type as Rust source on one line (printed by prettyplease through a type alias).
-fn type_text(ty: &Type) -> String {
+pub(crate) fn type_text(ty: &Type) -> String {
     let alias = syn::ItemType {
         attrs: Vec::new(),
         vis: syn::Visibility::Inherited,

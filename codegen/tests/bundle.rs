@@ -106,7 +106,7 @@ fn the_bundle_covers_every_api_map_endpoint() {
 fn the_committed_bundle_is_up_to_date() {
     let root = repo_root();
     let (_, bundle) = load_bundle(&root).expect("bundles");
-    let stale = stale(&root, &artefacts(&bundle).expect("artefacts"));
+    let stale = stale(&root, &artefacts(&root, &bundle).expect("artefacts"));
     assert!(
         stale.is_empty(),
         "stale generated files (run `cargo codegen generate`): {stale:?}"

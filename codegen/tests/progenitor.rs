@@ -44,7 +44,7 @@ fn the_committed_sdk_layer_is_a_fresh_generation() {
         committed == fresh,
         "{SDK_RUST_GENERATED} is stale: run `cargo codegen generate` and commit the result"
     );
-    let artefact = artefacts(&bundle)
+    let artefact = artefacts(&root, &bundle)
         .expect("artefacts")
         .into_iter()
         .find(|a| a.path.as_os_str() == SDK_RUST_GENERATED)

@@ -7,6 +7,7 @@ use crate::client_credentials::ClientGrant;
 use crate::error::Error;
 use crate::generated::Client as GeneratedClient;
 use crate::generated::types::{self, LoginResponse, LoginSuccess};
+use crate::response::Response;
 use crate::runtime::{Credentials, RetryPolicy, Runtime, Session};
 
 /// How long before an access token's expiry the SDK refreshes it.
@@ -332,16 +333,42 @@ impl Client {
                 .map_err(|e: types::error::ConversionError| invalid("totp_code", e.to_string()))?,
             totp_token: None,
         };
-        let answer = self.api.login(&body).await?.into_inner();
-        match answer {
-            LoginResponse::Success(success) => {
-                self.runtime
-                    .set_credentials(Credentials::Session(session_of(&success)))
-                    .await;
-                Ok(success)
-            }
+        match self.login_with(&body).await?.into_inner() {
+            LoginResponse::Success(success) => Ok(success),
             LoginResponse::TwoFactorRequired(required) => Err(Error::TwoFactorRequired(required.message)),
         }
+    }
+
+    /// Signs in with a login request as the API takes it (a TOTP code, a recovery code or
+    /// a 2FA token included) and answers as the API does: on
+    /// [`LoginResponse::Success`] the client keeps the session like [`Client::login`]; on
+    /// [`LoginResponse::TwoFactorRequired`] it stays as it was. The Python bindings'
+    /// `client.auth.login(…)` is this method.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: meridian::Client) -> Result<(), meridian::Error> {
+    /// use meridian::types::{LoginRequest, LoginResponse};
+    /// let body = LoginRequest {
+    ///     email: "user@example.com".parse().unwrap(),
+    ///     password: "SecurePass123!".parse().unwrap(),
+    ///     recovery_code: None,
+    ///     totp_code: Some("123456".parse().unwrap()),
+    ///     totp_token: None,
+    /// };
+    /// match client.login_with(&body).await?.into_inner() {
+    ///     LoginResponse::Success(success) => println!("signed in as {}", success.user.email),
+    ///     LoginResponse::TwoFactorRequired(asked) => println!("{}", asked.message),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn login_with(&self, body: &types::LoginRequest) -> Result<Response<LoginResponse>, Error> {
+        let response: Response<LoginResponse> = self.api.login(body).await?.into();
+        if let LoginResponse::Success(success) = &*response {
+            self.runtime
+                .set_credentials(Credentials::Session(session_of(success)))
+                .await;
+        }
+        Ok(response)
     }
 
     /// Signs out: the server revokes the session, and the client forgets its tokens.
@@ -351,10 +378,10 @@ impl Client {
     /// client.logout().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn logout(&self) -> Result<(), Error> {
+    pub async fn logout(&self) -> Result<Response<types::AuthMessageResponse>, Error> {
         let result = self.api.logout().await;
         self.runtime.set_credentials(Credentials::None).await;
-        result.map(|_| ()).map_err(Error::from)
+        Ok(result?.into())
     }
 }
 

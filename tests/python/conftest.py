@@ -1,7 +1,8 @@
 """Shared pytest fixtures: the real meridian-server binary on an ephemeral port.
 
 `server` starts the binary named by MERIDIAN_SERVER_BIN (scripts/test builds it and sets it)
-with a throw-away SQLite database and file mailer, waits for its `listening on http://HOST:PORT`
+with a throw-away database (SQLite; a fresh PostgreSQL database on the server of
+TEST_DATABASE_URL when that is set, as in CI's second pass) and file mailer, waits for its `listening on http://HOST:PORT`
 line (no sleeps: a reader thread and a deadline), and stops it with SIGTERM afterwards.
 """
 
@@ -38,9 +39,43 @@ class Server:
             return "(no log)"
 
 
+def psql(url: str, sql: str) -> None:
+    """Runs one SQL statement on the PostgreSQL server of `url` with psql."""
+    done = subprocess.run(
+        ["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"psql failed on {sql!r}: {done.stderr.strip()}", pytrace=False)
+
+
+def with_database(url: str, name: str) -> str:
+    """`url` naming database `name` instead (query string kept)."""
+    head, sep, query = url.partition("?")
+    scheme, _, rest = head.partition("://")
+    authority = rest.split("/", 1)[0]
+    return f"{scheme}://{authority}/{name}{sep}{query}"
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    """Starts MERIDIAN_SERVER_BIN on 127.0.0.1:0 with a fresh SQLite database; stops it (TERM)."""
+def database_url(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh, empty database: SQLite in a temporary folder, or a new PostgreSQL database
+    (dropped afterwards) on the server of TEST_DATABASE_URL when that is set."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite://{tmp_path_factory.mktemp('db')}/db.sqlite"
+        return
+    name = f"meridian_py_{secrets.token_hex(6)}"
+    psql(base, f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(base, name)
+    finally:
+        psql(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, database_url: str):
+    """Starts MERIDIAN_SERVER_BIN on 127.0.0.1:0 with a fresh database; stops it (TERM)."""
     binary = os.environ.get("MERIDIAN_SERVER_BIN")
     if not binary:
         pytest.fail(
@@ -57,7 +92,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     cmd = [
         binary,
         "--bind", "127.0.0.1:0",
-        "--database-url", f"sqlite://{data}/db.sqlite",
+        "--database-url", database_url,
         "--data-dir", str(data),
         "--rate-limits", "x1000",
         "--jwt-secret", secrets.token_hex(20),  # 40 characters

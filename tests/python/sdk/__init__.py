@@ -1,0 +1,1 @@
+"""Contract suite of the Python SDK (`meridian`) against the real server, one module per operation group."""
