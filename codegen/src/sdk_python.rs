@@ -875,8 +875,9 @@ fn render_resources(groups: &[Group], methods: &[Method<'_>]) -> String {
          from .models import DecimalLike\n",
     );
     for asynchronous in [false, true] {
+        let prefix = if asynchronous { "Async" } else { "" };
         for group in groups {
-            let class = format!("{}{}", if asynchronous { "Async" } else { "" }, group.type_name());
+            let class = format!("{prefix}{}", group.type_name());
             let _ = writeln!(
                 out,
                 "\n\nclass {class}({}):",
@@ -902,42 +903,27 @@ fn render_resources(groups: &[Group], methods: &[Method<'_>]) -> String {
                 }
             }
         }
-        let class = if asynchronous {
-            "AsyncResources"
-        } else {
-            "SyncResources"
-        };
-        let _ = writeln!(out, "\n\nclass {class}:");
+        let _ = writeln!(out, "\n\nclass {prefix}Resources:");
         let _ = writeln!(
             out,
             "    \"\"\"The resource attributes of a{} client.\"\"\"\n",
             if asynchronous { "n async" } else { " sync" }
         );
-        for group in groups {
-            let _ = writeln!(
-                out,
-                "    {}: {}{}",
-                group.accessor(),
-                if asynchronous { "Async" } else { "" },
-                group.type_name()
-            );
+        let pairs: Vec<(String, String)> = groups
+            .iter()
+            .map(|g| (g.accessor(), format!("{prefix}{}", g.type_name())))
+            .collect();
+        for (accessor, class) in &pairs {
+            let _ = writeln!(out, "    {accessor}: {class}");
         }
         out.push_str("\n    def _attach(self, core: Any) -> None:\n");
-        for group in groups {
-            let _ = writeln!(
-                out,
-                "        self.{} = {}{}(core)",
-                group.accessor(),
-                if asynchronous { "Async" } else { "" },
-                group.type_name()
-            );
+        for (accessor, class) in &pairs {
+            let _ = writeln!(out, "        self.{accessor} = {class}(core)");
         }
     }
     out
 }
 
-/// The `def` line(s) of a method: on one line when it fits in 100 columns, else one
-/// argument per line.
 fn signature(out: &mut String, name: &str, kwargs: &[&Kwarg], returns: &str, asynchronous: bool, all_optional: bool) {
     let head = format!("    {}def {name}(", if asynchronous { "async " } else { "" });
     let mut args = vec!["self".to_owned()];

@@ -33,7 +33,15 @@ impl Args {
     /// `None`); a value `T` refuses is [`meridian::Error::InvalidRequest`] naming it.
     pub(crate) fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, meridian::Error> {
         let value = self.0.remove(name).unwrap_or(Value::Null);
-        serde_json::from_value(value).map_err(|e| meridian::Error::InvalidRequest(format!("{name}: {e}")))
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let at = if path == "." {
+                name.to_owned()
+            } else {
+                format!("{name}.{path}")
+            };
+            meridian::Error::InvalidRequest(format!("{at}: {}", e.inner()))
+        })
     }
 
     /// Fails on an argument no `take` asked for.

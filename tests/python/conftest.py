@@ -16,6 +16,7 @@ import signal
 import subprocess
 import threading
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -26,7 +27,7 @@ SERVER_STOP_TIMEOUT_S = 15
 class Server:
     """A running meridian-server: its base URL and the file its stderr (the log) goes to."""
 
-    def __init__(self, proc: subprocess.Popen, base_url: str, log: Path):
+    def __init__(self, proc: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
         self.proc = proc
         self.base_url = base_url
         self.log = log
@@ -58,7 +59,7 @@ def with_database(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory):
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, empty database: SQLite in a temporary folder, or a new PostgreSQL database
     (dropped afterwards) on the server of TEST_DATABASE_URL when that is set."""
     base = os.environ.get("TEST_DATABASE_URL")
@@ -74,7 +75,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, database_url: str):
+def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Server]:
     """Starts MERIDIAN_SERVER_BIN on 127.0.0.1:0 with a fresh database; stops it (TERM)."""
     binary = os.environ.get("MERIDIAN_SERVER_BIN")
     if not binary:
@@ -105,9 +106,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, database_url: str):
 
     # A reader thread hands stdout lines over (and keeps draining the pipe afterwards), so
     # waiting for the first line has a deadline instead of a blocking readline.
-    lines: queue.Queue = queue.Queue()
+    lines: queue.Queue[str | None] = queue.Queue()
 
-    def pump():
+    def pump() -> None:
+        assert proc.stdout is not None
         for raw in proc.stdout:
             lines.put(raw.decode(errors="replace").rstrip("\n"))
         lines.put(None)

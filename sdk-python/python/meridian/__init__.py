@@ -9,43 +9,8 @@
 
 from . import models
 from ._client import AsyncClient, Client
-from ._errors import (
-    ApiError,
-    AuthenticationError,
-    BadRequestError,
-    ClientCredentialsError,
-    ConflictError,
-    DecodeError,
-    InvalidRequestError,
-    LockedError,
-    MeridianError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
-    TimeoutError,
-    TransportError,
-)
+from ._errors import *  # noqa: F403 (every exception class, listed in _errors.__all__)
+from ._errors import __all__ as _error_names
 from ._meridian import __version__
 
-__all__ = [
-    "ApiError",
-    "AsyncClient",
-    "AuthenticationError",
-    "BadRequestError",
-    "Client",
-    "ClientCredentialsError",
-    "ConflictError",
-    "DecodeError",
-    "InvalidRequestError",
-    "LockedError",
-    "MeridianError",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "ServerError",
-    "TimeoutError",
-    "TransportError",
-    "__version__",
-    "models",
-]
+__all__ = ["AsyncClient", "Client", "__version__", "models", *_error_names]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from ._meridian import Core
-from ._resources import AsyncResources, SyncResources
+from ._resources import AsyncResources, Resources
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -61,7 +61,7 @@ class _Base:
         return f"{type(self).__name__}({self.base_url!r})"
 
 
-class Client(SyncResources, _Base):
+class Client(Resources, _Base):
     """A blocking Meridian client. Thread-safe: share one between threads; every call
     releases the GIL while it waits for the network.
 

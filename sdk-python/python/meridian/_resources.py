@@ -1521,7 +1521,7 @@ class System(SyncResource):
         return cast("HealthResponse", self._call("get_health", model_("HealthResponse"), {}))
 
 
-class SyncResources:
+class Resources:
     """The resource attributes of a sync client."""
 
     auth: Auth
