@@ -52,6 +52,9 @@ class Auth(SyncResource):
 
         ``POST /api/auth/login``
 
+        On a ``LoginSuccess`` answer the client keeps the session: later calls carry the
+        access token, refreshed before it expires and once on a 401.
+
         Checks the email and password and starts a session: the 200 body carries a user
         access token (15 minutes) and a user refresh token (7 days, for `POST
         /api/auth/refresh`), and the response sets the same two tokens as the
@@ -81,6 +84,8 @@ class Auth(SyncResource):
         """Log out of the current session.
 
         ``POST /api/auth/logout``
+
+        The client forgets its tokens, whatever the answer.
 
         Ends the session the presented credential belongs to: its access and refresh tokens
         stop working at once (other sessions of the user are untouched). With an
@@ -1581,6 +1586,9 @@ class AsyncAuth(AsyncResource):
 
         ``POST /api/auth/login``
 
+        On a ``LoginSuccess`` answer the client keeps the session: later calls carry the
+        access token, refreshed before it expires and once on a 401.
+
         Checks the email and password and starts a session: the 200 body carries a user
         access token (15 minutes) and a user refresh token (7 days, for `POST
         /api/auth/refresh`), and the response sets the same two tokens as the
@@ -1610,6 +1618,8 @@ class AsyncAuth(AsyncResource):
         """Log out of the current session.
 
         ``POST /api/auth/logout``
+
+        The client forgets its tokens, whatever the answer.
 
         Ends the session the presented credential belongs to: its access and refresh tokens
         stop working at once (other sessions of the user are untouched). With an

@@ -8,7 +8,9 @@ import pytest
 
 import meridian
 
-from .support import PASSWORD, Live, ServerLike, Stub, User, success, unique_email
+from conftest import Server  # tests/python/conftest.py, whose `server` fixture this builds on
+
+from .support import PASSWORD, Live, Stub, User, success, unique_email
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -24,8 +26,8 @@ def admin_email() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def live(admin_email: str, server: ServerLike) -> Live:
-    """The module's server (tests/python/conftest.py's `server`, typed)."""
+def live(admin_email: str, server: Server) -> Live:
+    """The module's server (tests/python/conftest.py's `server`) and ways to act on it."""
     return Live(server, admin_email)
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Callable, Dict, List, Optional, Protocol, TypedDict
+from typing import Callable, Dict, List, Optional, TypedDict
 
 import pyotp
 
 import meridian
+from conftest import Server  # tests/python/conftest.py (this package's own is `sdk.conftest`)
 from meridian.models import LoginResponse, LoginSuccess
 
 PASSWORD = "SecurePass123!"
@@ -26,16 +27,6 @@ REQUEST_ID = re.compile(r"req-[0-9a-f]{20}")
 
 SEED_WALLET = "0x742d35Cc6634C0532925a3b844Bc454e4438f44e"
 """Seed 003's (EIP-55 checksummed) wallet address."""
-
-
-class ServerLike(Protocol):
-    """What the suite uses of tests/python/conftest.py's `Server` (typed here, so that mypy
-    --strict never has to read the untyped conftest)."""
-
-    base_url: str
-    mail_dir: Path
-
-    def log_tail(self, lines: int = 40) -> str: ...
 
 
 class Mail(TypedDict):
@@ -79,7 +70,7 @@ def success(answer: LoginResponse) -> LoginSuccess:
 class Live:
     """The running server of a test module and ways to act on it."""
 
-    def __init__(self, server: ServerLike, admin_email: str) -> None:
+    def __init__(self, server: Server, admin_email: str) -> None:
         self.server = server
         self.base_url = server.base_url
         self.admin_email = admin_email
@@ -158,6 +149,17 @@ class StubResponse:
     headers: Dict[str, str] = field(default_factory=dict)
 
 
+HEALTHY: Dict[str, object] = {
+    "success": True,
+    "status": "healthy",
+    "timestamp": "2026-01-02T03:04:05.678Z",
+    "version": "9.9.9",
+    "services": {"database": "up", "redis": "not_configured", "market_data": "up", "credit_model": "up"},
+    "request_id": "req-0123456789abcdef0123",
+}
+"""A health report in the API's shape, for the stub to answer with."""
+
+
 def json_response(status: int, payload: object, **headers: str) -> StubResponse:
     """A JSON answer."""
     return StubResponse(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **headers})
@@ -225,8 +227,6 @@ class Stub:
 
 def closed_port_url() -> str:
     """A loopback URL nothing listens on (a port bound and released)."""
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
