@@ -40,7 +40,11 @@ const SESSION_METHODS: &[(&str, &str, &str)] = &[
         "login_with",
         "On a ``LoginSuccess`` answer the client keeps the session: later calls carry the access token, refreshed before it expires and once on a 401.",
     ),
-    ("logout", "logout", "The client forgets its tokens, whatever the answer."),
+    (
+        "logout",
+        "logout",
+        "The client forgets its tokens, whatever the answer.",
+    ),
 ];
 
 /// The three generated files of the Python bindings.

@@ -246,6 +246,14 @@ impl From<crate::generated::Error<ApiErrorBody>> for Error {
     /// calls.
     fn from(error: crate::generated::Error<ApiErrorBody>) -> Self {
         use crate::generated::Error as E;
+        let refused_grant = match &error {
+            E::ErrorResponse(response) => header(response.headers(), crate::runtime::GRANT_REFUSED),
+            E::UnexpectedResponse(response) => header(response.headers(), crate::runtime::GRANT_REFUSED),
+            _ => None,
+        };
+        if let Some(what) = refused_grant {
+            return Self::ClientCredentials(what);
+        }
         match error {
             E::ErrorResponse(response) => {
                 let status = response.status().as_u16();

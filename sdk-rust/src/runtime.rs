@@ -1,6 +1,7 @@
 //! How every request of the SDK is sent: the bearer token (refreshed before it expires and
-//! once on a 401), retries with exponential backoff and full jitter that honour
-//! `Retry-After`, and automatic `Idempotency-Key`s. The generated client holds a [`Runtime`]
+//! once on a 401 whose `WWW-Authenticate` says `error="invalid_token"`), retries with
+//! exponential backoff and full jitter that honour `Retry-After`, and automatic
+//! `Idempotency-Key`s. The generated client holds a [`Runtime`]
 //! and calls it through progenitor's `ClientHooks::exec`.
 
 use std::sync::Arc;
@@ -8,10 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
 use tokio::sync::Mutex;
 
+use crate::error::Error;
 use crate::generated::Client as GeneratedClient;
 
 /// Operations the SDK gives an `Idempotency-Key` when the caller did not, so that retrying
@@ -238,18 +240,25 @@ impl Runtime {
     /// The bearer token to send now, refreshing a session first when it is about to expire
     /// (or when `force`d after a 401). One refresh at a time: concurrent requests wait for it
     /// and use its result.
-    async fn bearer(&self, client: &reqwest::Client, baseurl: &str, force: Option<&str>) -> Option<String> {
+    ///
+    /// `Err` is a refused client-credentials grant (deleted key, wrong secret, a scope the
+    /// key lacks): the request then goes out without a token, and a 401 it gets is that
+    /// failure ([`grant_refused`]).
+    async fn bearer(
+        &self,
+        client: &reqwest::Client,
+        baseurl: &str,
+        force: Option<&str>,
+    ) -> Result<Option<String>, Error> {
         let mut credentials = self.shared.credentials.lock().await;
-        match &mut *credentials {
+        Ok(match &mut *credentials {
             Credentials::None => None,
             Credentials::Token(token) => Some(token.clone()),
             Credentials::Client(grant) => {
                 self.shared
                     .attempts
                     .fetch_add(u64::from(grant.needs_token(force)), Ordering::Relaxed);
-                // A refused grant (deleted key, wrong secret) sends the request without a
-                // token: its 401 reaches the caller.
-                grant.token(client, baseurl, force).await.ok()
+                Some(grant.token(client, baseurl, force).await?)
             }
             Credentials::Session(session) => {
                 // After a 401 with token T, refresh unless another request already did.
@@ -262,7 +271,7 @@ impl Runtime {
                         // request goes out unauthenticated and its 401 reaches the caller.
                         Err(_) => {
                             *credentials = Credentials::None;
-                            return None;
+                            return Ok(None);
                         }
                     }
                 }
@@ -271,7 +280,7 @@ impl Runtime {
                     _ => None,
                 }
             }
-        }
+        })
     }
 
     /// Whether a 401 may be cured by refreshing (a session) or renewing (a client token).
@@ -281,6 +290,50 @@ impl Runtime {
             Credentials::Session(_) | Credentials::Client(_)
         )
     }
+}
+
+/// Whether a 401 refuses the bearer token itself (RFC 6750 `error="invalid_token"`: expired,
+/// revoked, malformed), which a refreshed token may cure; a wrong password or code is not.
+fn token_refused(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .any(|value| value.to_str().is_ok_and(|v| v.contains("error=\"invalid_token\"")))
+}
+
+/// The header that marks [`grant_refused`]'s answer; its value is the grant's failure.
+pub(crate) const GRANT_REFUSED: &str = "x-meridian-sdk-grant-refused";
+
+/// The answer given in place of a 401 that a refused client-credentials grant caused: a
+/// 401 carrying the failure in [`GRANT_REFUSED`], which [`Error`]'s conversions turn into
+/// [`Error::ClientCredentials`].
+fn grant_refused(error: &Error) -> reqwest::Response {
+    let what = match error {
+        Error::ClientCredentials(what) => what.clone(),
+        other => other.to_string(),
+    };
+    let printable: String = what
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
+        .collect();
+    let body = serde_json::json!({
+        "success": false,
+        "error": "invalid_client",
+        "message": what,
+        "request_id": "",
+    });
+    let mut response = http::Response::new(body.to_string());
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    let headers = response.headers_mut();
+    headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&printable) {
+        headers.insert(GRANT_REFUSED, value);
+    }
+    reqwest::Response::from(response)
 }
 
 /// Whether a request may be sent again without acting twice.
@@ -330,21 +383,33 @@ impl ClientHooks<Runtime> for GeneratedClient {
                 return self.client().execute(request).await;
             };
             let mut sent_token = None;
-            if !caller_auth
-                && let Some(token) = runtime
+            let mut grant_error = None;
+            if !caller_auth {
+                match runtime
                     .bearer(self.client(), self.baseurl(), rejected_token.take().as_deref())
                     .await
-                && let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}"))
-            {
-                attempt.headers_mut().insert(AUTHORIZATION, value);
-                sent_token = Some(token);
+                {
+                    Ok(Some(token)) => {
+                        if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
+                            attempt.headers_mut().insert(AUTHORIZATION, value);
+                            sent_token = Some(token);
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(error) => grant_error = Some(error),
+                }
             }
             runtime.shared.attempts.fetch_add(1, Ordering::Relaxed);
             let result = self.client().execute(attempt).await;
             let wait = match &result {
                 Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
-                    // Once per call: refresh the session and send again.
+                    if let Some(error) = grant_error {
+                        return Ok(grant_refused(&error));
+                    }
+                    // Once per call, when the server refused the token itself (not a
+                    // password or code): refresh the session and send again.
                     if !refreshed
+                        && token_refused(response)
                         && let Some(token) = sent_token
                         && runtime.refreshable().await
                     {

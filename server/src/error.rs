@@ -51,9 +51,15 @@ pub enum ApiError {
         /// One entry per offending field.
         errors: Vec<FieldError>,
     },
-    /// No credentials, or credentials that are invalid, expired or revoked.
+    /// No bearer token, or credentials that do not match (a wrong password or code).
     #[error("{0}")]
     Unauthorized(String),
+    /// A bearer token that is invalid, expired or revoked (its session ended, its client key
+    /// deleted or disabled). The 401 says `WWW-Authenticate: Bearer error="invalid_token"`
+    /// (RFC 6750 §3.1), which tells clients a refreshed token may succeed; a plain
+    /// [`ApiError::Unauthorized`] does not, so an SDK never resends a wrong password.
+    #[error("{0}")]
+    InvalidToken(String),
     /// Authenticated, but not allowed: role too low, banned, token outside its scopes.
     #[error("{0}")]
     Forbidden(String),
@@ -132,7 +138,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -276,11 +282,20 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if matches!(self, Self::Unauthorized(_)) {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"meridian\", error=\"invalid_token\""),
-            );
+        match &self {
+            Self::InvalidToken(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"meridian\", error=\"invalid_token\""),
+                );
+            }
+            Self::Unauthorized(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"meridian\""),
+                );
+            }
+            _ => {}
         }
         response
     }

@@ -39,7 +39,9 @@ class ApiError(MeridianError):
         message: The human-readable message.
         errors: Per-field problems (``[{"field": …, "message": …}]``); empty when none.
         request_id: The request id (``X-Request-Id``), to quote to support.
-        body: The whole error body as sent (``None`` when the body was not Meridian's).
+        body: The error body in Meridian's shape (``None`` when the answer had none); an
+            OAuth endpoint's RFC 6749 error arrives with its ``error`` as sent and its
+            ``error_description`` as ``message``.
     """
 
     status: int

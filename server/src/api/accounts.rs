@@ -480,6 +480,8 @@ impl AccountsApi {
         let before = user.clone();
         let body = body.0;
         if let Some(name) = body.display_name {
+            let name = crate::domain::display_name(&name)
+                .ok_or_else(|| ApiError::field("displayName", "must not be blank"))?;
             user.display_name = Some(name);
         }
         if let Some(kind) = body.entity_type {

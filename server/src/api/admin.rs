@@ -285,6 +285,8 @@ impl AdminApi {
             return Err(ApiError::field("banExpires", "must be in the future").into());
         }
         if let Some(name) = body.name {
+            let name =
+                crate::domain::display_name(&name).ok_or_else(|| ApiError::field("name", "must not be blank"))?;
             user.display_name = Some(name);
         }
         if let Some(role) = body.role {

@@ -174,7 +174,9 @@ pub async fn check_credentials(
 ) -> Result<Option<UserRow>, ApiError> {
     let bad = || ApiError::Unauthorized("Invalid email or password.".into());
     let mut conn = state.db.conn().await?;
-    let found = if login.starts_with("user-") {
+    // A user id (`user-…`, as Bloq's password grant may send) never contains `@`; an email
+    // always does, whatever it starts with.
+    let found = if login.starts_with("user-") && !login.contains('@') {
         users::find(&mut conn, login).await
     } else {
         users::find_by_email(&mut conn, &normalise_email(login)).await

