@@ -173,6 +173,21 @@ def error_body(error: str, message: str, request_id: str) -> Dict[str, object]:
 Handler = Callable[[StubRequest], StubResponse]
 
 
+def answer_together(requests: int) -> Handler:
+    """A stub handler that answers healthy only once `requests` requests are in flight
+    together, and 503 when they never are (a client that serialised its calls)."""
+    together = threading.Barrier(requests, timeout=20)
+
+    def answer(request: StubRequest) -> StubResponse:
+        try:
+            together.wait()
+        except threading.BrokenBarrierError:
+            return json_response(503, error_body("Service Unavailable", "not concurrent", "req-00000000000000000503"))
+        return json_response(200, HEALTHY)
+
+    return answer
+
+
 class Stub:
     """An HTTP server on 127.0.0.1:0 answering every request with `handler`, recording them.
     `release` ends handlers that wait on it (so a blocked handler never outlives the test)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import List
@@ -13,18 +12,7 @@ import pytest
 import meridian
 from meridian.models import LoginSuccess
 
-from .support import (
-    HEALTHY,
-    PASSWORD,
-    Live,
-    Stub,
-    StubRequest,
-    StubResponse,
-    error_body,
-    json_response,
-    random_wallet,
-    unique_email,
-)
+from .support import PASSWORD, Live, Stub, answer_together, random_wallet, unique_email
 
 
 @dataclass
@@ -200,16 +188,7 @@ def test_gather_places_orders_concurrently_and_the_wallet_adds_up(live: Live) ->
 def test_gather_sends_the_requests_at_the_same_time(stub: Stub) -> None:
     # The stub answers only when all five requests are in flight together; a client that sent
     # them one after another would get 503s (and, with max_retries=0, errors).
-    together = threading.Barrier(5, timeout=20)
-
-    def answer(request: StubRequest) -> StubResponse:
-        try:
-            together.wait()
-        except threading.BrokenBarrierError:
-            return json_response(503, error_body("Service Unavailable", "not concurrent", "req-00000000000000000503"))
-        return json_response(200, HEALTHY)
-
-    stub.handler = answer
+    stub.handler = answer_together(5)
 
     async def flow() -> List[str]:
         client = meridian.AsyncClient(stub.base_url, max_retries=0)

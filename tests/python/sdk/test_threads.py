@@ -10,7 +10,7 @@ from typing import Callable, List, TypeVar, get_args
 import meridian
 from meridian.models import TradingSymbol
 
-from .support import HEALTHY, Live, Stub, StubRequest, StubResponse, User, error_body, json_response
+from .support import Live, Stub, User, answer_together
 
 T = TypeVar("T")
 
@@ -83,16 +83,7 @@ def test_threads_iterating_pages_at_once_each_see_every_order(live: Live) -> Non
 def test_calls_from_threads_are_in_flight_at_the_same_time(stub: Stub) -> None:
     # The stub answers only when all six requests are in flight together: a client that held
     # the GIL or a single connection during a call would serialise them and get 503s.
-    together = threading.Barrier(6, timeout=20)
-
-    def answer(request: StubRequest) -> StubResponse:
-        try:
-            together.wait()
-        except threading.BrokenBarrierError:
-            return json_response(503, error_body("Service Unavailable", "not concurrent", "req-00000000000000000503"))
-        return json_response(200, HEALTHY)
-
-    stub.handler = answer
+    stub.handler = answer_together(6)
     client = meridian.Client(stub.base_url, max_retries=0)
     statuses = in_threads(6, lambda i: client.system.get_health().status)
     assert statuses == ["healthy"] * 6
