@@ -187,7 +187,9 @@ class _Resource:
 
     @staticmethod
     def _body(fields: Dict[str, Any]) -> Dict[str, Any]:
-        return {k: wire(v) for k, v in fields.items() if v is not None}
+        """The body fields that were given (``_args`` turns them into wire form with the
+        rest of the call's arguments)."""
+        return {k: v for k, v in fields.items() if v is not None}
 
     @staticmethod
     def _args(args: Dict[str, Any]) -> Dict[str, Any]:
