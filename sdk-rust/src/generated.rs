@@ -8397,7 +8397,9 @@ unexpected failures.
     }
     /**RFC 7009 revocation request (form-urlencoded), with optional client
 authentication in the body. Unrecognised parameters are ignored
-(RFC 6749 §3.2), so this body does not refuse unknown fields.
+(RFC 6749 §3.2), so this body does not refuse unknown fields, and a
+parameter sent without a value counts as omitted (as on the token
+endpoint), so the optional ones accept an empty value.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OAuthRevokeRequest {
@@ -8409,7 +8411,7 @@ authentication in the body. Unrecognised parameters are ignored
         pub client_secret: ::std::option::Option<OAuthRevokeRequestClientSecret>,
         ///The client access or refresh token to revoke.
         pub token: OAuthRevokeRequestToken,
-        ///What kind of token `token` is (a lookup hint only).
+        ///What kind of token `token` is (a lookup hint only; empty counts as omitted).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_type_hint: ::std::option::Option<OAuthRevokeRequestTokenTypeHint>,
     }
@@ -8435,9 +8437,6 @@ authentication in the body. Unrecognised parameters are ignored
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 256usize {
                 return Err("longer than 256 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
             }
             Ok(Self(value.to_string()))
         }
@@ -8492,9 +8491,6 @@ authentication in the body. Unrecognised parameters are ignored
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 512usize {
                 return Err("longer than 512 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
             }
             Ok(Self(value.to_string()))
         }
@@ -8585,7 +8581,7 @@ authentication in the body. Unrecognised parameters are ignored
                 })
         }
     }
-    ///What kind of token `token` is (a lookup hint only).
+    ///What kind of token `token` is (a lookup hint only; empty counts as omitted).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -8603,12 +8599,15 @@ authentication in the body. Unrecognised parameters are ignored
         AccessToken,
         #[serde(rename = "refresh_token")]
         RefreshToken,
+        #[serde(rename = "")]
+        X,
     }
     impl ::std::fmt::Display for OAuthRevokeRequestTokenTypeHint {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AccessToken => f.write_str("access_token"),
                 Self::RefreshToken => f.write_str("refresh_token"),
+                Self::X => f.write_str(""),
             }
         }
     }
@@ -8620,6 +8619,7 @@ authentication in the body. Unrecognised parameters are ignored
             match value {
                 "access_token" => Ok(Self::AccessToken),
                 "refresh_token" => Ok(Self::RefreshToken),
+                "" => Ok(Self::X),
                 _ => Err("invalid value".into()),
             }
         }
@@ -8946,7 +8946,9 @@ authentication in the body. Unrecognised parameters are ignored
 client authentication by HTTP Basic or by `client_id` +
 `client_secret` here. `refresh_token`: `refresh_token` required,
 client authentication optional. Unrecognised parameters are ignored
-(RFC 6749 §3.2), so this body does not refuse unknown fields.
+(RFC 6749 §3.2), so this body does not refuse unknown fields, and a
+parameter sent without a value counts as omitted (§3.2), so the
+optional ones accept an empty value.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OAuthTokenRequest {
@@ -8987,9 +8989,6 @@ client authentication optional. Unrecognised parameters are ignored
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 256usize {
                 return Err("longer than 256 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
             }
             Ok(Self(value.to_string()))
         }
@@ -9044,9 +9043,6 @@ client authentication optional. Unrecognised parameters are ignored
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 512usize {
                 return Err("longer than 512 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
             }
             Ok(Self(value.to_string()))
         }
@@ -9158,9 +9154,6 @@ client authentication optional. Unrecognised parameters are ignored
             if value.chars().count() > 4096usize {
                 return Err("longer than 4096 characters".into());
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
             Ok(Self(value.to_string()))
         }
     }
@@ -9219,13 +9212,13 @@ client authentication optional. Unrecognised parameters are ignored
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
             {
                 ::regress::Regex::new(
-                        "^(trading|credit|loans):(read|write)( (trading|credit|loans):(read|write))*$",
+                        "^((trading|credit|loans):(read|write)( (trading|credit|loans):(read|write))*)?$",
                     )
                     .unwrap()
             });
             if PATTERN.find(value).is_none() {
                 return Err(
-                    "doesn't match pattern \"^(trading|credit|loans):(read|write)( (trading|credit|loans):(read|write))*$\""
+                    "doesn't match pattern \"^((trading|credit|loans):(read|write)( (trading|credit|loans):(read|write))*)?$\""
                         .into(),
                 );
             }
@@ -11933,6 +11926,9 @@ Sends a `POST` request to `/api/auth/register`
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             429u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -12024,6 +12020,9 @@ Sends a `POST` request to `/api/auth/login`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             423u16 => {
@@ -12177,6 +12176,9 @@ Sends a `POST` request to `/api/auth/refresh`
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             429u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -12241,6 +12243,9 @@ Sends a `POST` request to `/api/auth/verify-email`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             429u16 => {
@@ -12312,6 +12317,9 @@ Sends a `POST` request to `/api/auth/resend-verification`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             429u16 => {
@@ -12448,6 +12456,9 @@ Sends a `POST` request to `/api/auth/forgot-password`
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             429u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -12516,6 +12527,9 @@ Sends a `POST` request to `/api/auth/reset-password`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             429u16 => {
@@ -12670,6 +12684,9 @@ Sends a `POST` request to `/api/auth/2fa/enable`
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             429u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -12746,6 +12763,9 @@ Sends a `POST` request to `/api/auth/2fa/disable`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             423u16 => {
@@ -12826,6 +12846,9 @@ Sends a `POST` request to `/api/auth/2fa/verify`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             429u16 => {
@@ -13004,6 +13027,9 @@ Sends a `POST` request to `/api/auth/token`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             429u16 => {
@@ -13390,6 +13416,9 @@ Sends a `DELETE` request to `/api/users/me`
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             423u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -13478,6 +13507,9 @@ Sends a `PATCH` request to `/api/users/me`
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             429u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -13553,6 +13585,9 @@ Sends a `PUT` request to `/api/users/me/password`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             423u16 => {
@@ -14177,6 +14212,9 @@ Arguments:
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             429u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -14534,6 +14572,9 @@ Sends a `POST` request to `/api/users/me/client-keys`
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             429u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -14840,6 +14881,9 @@ different body → 409. Keys are remembered for 24 hours per user.
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             429u16 => {
@@ -15939,6 +15983,9 @@ Sends a `POST` request to `/api/credit/calculate-score`
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             429u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -16198,6 +16245,9 @@ different body → 409. Keys are remembered for 24 hours per user.
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             429u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -16285,6 +16335,9 @@ Sends a `POST` request to `/api/loans/calculate`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             429u16 => {
@@ -16718,6 +16771,9 @@ different body → 409. Keys are remembered for 24 hours per user.
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             429u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -16816,6 +16872,9 @@ Arguments:
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             429u16 => {

@@ -366,6 +366,7 @@ fn error_description(status: u16) -> &'static str {
         404 => "Not found.",
         409 => "Conflict with the current state.",
         413 => "The request body is too large.",
+        415 => "The body's media type is not one the operation accepts.",
         423 => "The account is locked.",
         429 => "Rate limit exceeded.",
         500 => "Unexpected server error.",

@@ -111,6 +111,7 @@ pub fn app(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Response> 
         routes.around(docs::redirect_root),
         state,
         Arc::new(schemas),
+        Arc::new(http::routes::Routes::new(&served)),
     ))
 }
 

@@ -357,7 +357,7 @@ class Auth(SyncResource):
         self,
         *,
         token: str,
-        token_type_hint: Optional[Literal["access_token", "refresh_token"]] = None,
+        token_type_hint: Optional[Literal["access_token", "refresh_token", ""]] = None,
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
     ) -> Dict[str, Any]:
@@ -375,7 +375,8 @@ class Auth(SyncResource):
 
         Args:
             token: The client access or refresh token to revoke.
-            token_type_hint: What kind of token `token` is (a lookup hint only).
+            token_type_hint: What kind of token `token` is (a lookup hint only; empty counts
+                as omitted).
             client_id: The client key's id, when the client authenticates in the body.
             client_secret: The client key's secret, when the client authenticates in the
                 body.
@@ -1895,7 +1896,7 @@ class AsyncAuth(AsyncResource):
         self,
         *,
         token: str,
-        token_type_hint: Optional[Literal["access_token", "refresh_token"]] = None,
+        token_type_hint: Optional[Literal["access_token", "refresh_token", ""]] = None,
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
     ) -> Dict[str, Any]:
@@ -1913,7 +1914,8 @@ class AsyncAuth(AsyncResource):
 
         Args:
             token: The client access or refresh token to revoke.
-            token_type_hint: What kind of token `token` is (a lookup hint only).
+            token_type_hint: What kind of token `token` is (a lookup hint only; empty counts
+                as omitted).
             client_id: The client key's id, when the client authenticates in the body.
             client_secret: The client key's secret, when the client authenticates in the
                 body.

@@ -1300,7 +1300,8 @@ class OAuthTokenRequest(Model):
     authentication by HTTP Basic or by `client_id` + `client_secret` here.
     `refresh_token`: `refresh_token` required, client authentication optional.
     Unrecognised parameters are ignored (RFC 6749 §3.2), so this body does not refuse
-    unknown fields.
+    unknown fields, and a parameter sent without a value counts as omitted (§3.2), so
+    the optional ones accept an empty value.
     """
 
     __slots__ = ("grant_type", "client_id", "client_secret", "refresh_token", "scope",)
@@ -1385,7 +1386,8 @@ class OAuthTokenResponse(Model):
 class OAuthRevokeRequest(Model):
     """RFC 7009 revocation request (form-urlencoded), with optional client authentication
     in the body. Unrecognised parameters are ignored (RFC 6749 §3.2), so this body does
-    not refuse unknown fields.
+    not refuse unknown fields, and a parameter sent without a value counts as omitted
+    (as on the token endpoint), so the optional ones accept an empty value.
     """
 
     __slots__ = ("token", "token_type_hint", "client_id", "client_secret",)
@@ -1398,8 +1400,8 @@ class OAuthRevokeRequest(Model):
 
     token: str
     """The client access or refresh token to revoke."""
-    token_type_hint: Optional[Literal["access_token", "refresh_token"]]
-    """What kind of token `token` is (a lookup hint only)."""
+    token_type_hint: Optional[Literal["access_token", "refresh_token", ""]]
+    """What kind of token `token` is (a lookup hint only; empty counts as omitted)."""
     client_id: Optional[str]
     """The client key's id, when the client authenticates in the body."""
     client_secret: Optional[str]
@@ -1409,7 +1411,7 @@ class OAuthRevokeRequest(Model):
         self,
         *,
         token: str,
-        token_type_hint: Optional[Literal["access_token", "refresh_token"]] = None,
+        token_type_hint: Optional[Literal["access_token", "refresh_token", ""]] = None,
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
     ) -> None:

@@ -94,7 +94,7 @@ pub mod statuses {
     );
     crate::error_statuses!(
         /// Public operations with a body.
-        PublicBody: 400, 413, 429, 500, 503
+        PublicBody: 400, 413, 415, 429, 500, 503
     );
     crate::error_statuses!(
         /// Public look-ups of one resource.
@@ -102,15 +102,15 @@ pub mod statuses {
     );
     crate::error_statuses!(
         /// `register`.
-        Register: 400, 409, 413, 429, 500, 503
+        Register: 400, 409, 413, 415, 429, 500, 503
     );
     crate::error_statuses!(
         /// `login`.
-        Login: 400, 401, 403, 413, 423, 429, 500, 503
+        Login: 400, 401, 403, 413, 415, 423, 429, 500, 503
     );
     crate::error_statuses!(
         /// `refresh_token`, `create_client_token`.
-        Refresh: 400, 401, 403, 413, 429, 500, 503
+        Refresh: 400, 401, 403, 413, 415, 429, 500, 503
     );
     crate::error_statuses!(
         /// Secured operations without a body.
@@ -118,7 +118,7 @@ pub mod statuses {
     );
     crate::error_statuses!(
         /// Secured operations with a body.
-        SecuredBody: 400, 401, 403, 413, 429, 500, 503
+        SecuredBody: 400, 401, 403, 413, 415, 429, 500, 503
     );
     crate::error_statuses!(
         /// Secured operations on one resource.
@@ -131,7 +131,7 @@ pub mod statuses {
     );
     crate::error_statuses!(
         /// Secured operations with a body that may conflict.
-        SecuredConflict: 400, 401, 403, 409, 413, 429, 500, 503
+        SecuredConflict: 400, 401, 403, 409, 413, 415, 429, 500, 503
     );
     crate::error_statuses!(
         /// `get_2fa_setup`: secured, no body, may conflict.
@@ -139,19 +139,19 @@ pub mod statuses {
     );
     crate::error_statuses!(
         /// `disable_2fa`: secured with a body, may conflict, checks the password (lockout).
-        TwoFactorDisable: 400, 401, 403, 409, 413, 423, 429, 500, 503
+        TwoFactorDisable: 400, 401, 403, 409, 413, 415, 423, 429, 500, 503
     );
     crate::error_statuses!(
         /// `delete_current_user`.
-        AccountDelete: 400, 401, 403, 409, 413, 423, 429, 500, 503
+        AccountDelete: 400, 401, 403, 409, 413, 415, 423, 429, 500, 503
     );
     crate::error_statuses!(
         /// `change_password`.
-        PasswordChange: 400, 401, 403, 413, 423, 429, 500, 503
+        PasswordChange: 400, 401, 403, 413, 415, 423, 429, 500, 503
     );
     crate::error_statuses!(
         /// Admin changes of one resource with a body.
-        SecuredLookupConflict: 400, 401, 403, 404, 409, 413, 429, 500, 503
+        SecuredLookupConflict: 400, 401, 403, 404, 409, 413, 415, 429, 500, 503
     );
     crate::error_statuses!(
         /// `create_account_token`: HTTP Basic with lockout, no body.

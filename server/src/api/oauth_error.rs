@@ -409,6 +409,18 @@ impl FormParams {
         }
         Ok(self.values.remove(name))
     }
+
+    /// Like [`FormParams::take`], and `invalid_request` when the value is longer than `max`
+    /// characters (the spec's `maxLength`).
+    pub fn take_max(&mut self, name: &str, max: usize) -> Result<Option<String>, OAuthError> {
+        let value = self.take(name)?;
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            return Err(OAuthError::invalid_request(format!(
+                "The parameter `{name}` is longer than {max} characters."
+            )));
+        }
+        Ok(value)
+    }
 }
 
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a space, `%XX` a byte

@@ -118,10 +118,10 @@ impl FromForm for OAuthTokenRequest {
         };
         Ok(Self {
             grant_type,
-            client_id: params.take("client_id")?,
-            client_secret: params.take("client_secret")?,
-            refresh_token: params.take("refresh_token")?,
-            scope: params.take("scope")?,
+            client_id: params.take_max("client_id", 256)?,
+            client_secret: params.take_max("client_secret", 512)?,
+            refresh_token: params.take_max("refresh_token", 4096)?,
+            scope: params.take_max("scope", 512)?,
         })
     }
 }
@@ -167,6 +167,10 @@ pub enum OAuthTokenTypeHint {
     AccessToken,
     /// A client refresh token.
     RefreshToken,
+    /// Sent without a value: counts as omitted (RFC 6749 §3.2). The form parser drops empty
+    /// values, so this variant only documents that the spec accepts one.
+    #[oai(rename = "")]
+    Omitted,
 }
 
 /// `POST /api/oauth/revoke` form body (RFC 7009; unknown parameters ignored).
@@ -185,7 +189,7 @@ pub struct OAuthRevokeRequest {
 impl FromForm for OAuthRevokeRequest {
     fn from_form(params: &mut FormParams) -> Result<Self, OAuthError> {
         let token = params
-            .take("token")?
+            .take_max("token", 4096)?
             .ok_or_else(|| OAuthError::invalid_request("The parameter `token` is required."))?;
         let token_type_hint = match params.take("token_type_hint")?.as_deref() {
             None => None,
@@ -200,8 +204,8 @@ impl FromForm for OAuthRevokeRequest {
         Ok(Self {
             token,
             token_type_hint,
-            client_id: params.take("client_id")?,
-            client_secret: params.take("client_secret")?,
+            client_id: params.take_max("client_id", 256)?,
+            client_secret: params.take_max("client_secret", 512)?,
         })
     }
 }
@@ -653,9 +657,10 @@ impl TokensApi {
             Some(credentials) => Some(authenticate(&self.state, credentials).await?),
             None => None,
         };
-        let hint = body.token_type_hint.map(|h| match h {
-            OAuthTokenTypeHint::AccessToken => TokenHint::AccessToken,
-            OAuthTokenTypeHint::RefreshToken => TokenHint::RefreshToken,
+        let hint = body.token_type_hint.and_then(|h| match h {
+            OAuthTokenTypeHint::AccessToken => Some(TokenHint::AccessToken),
+            OAuthTokenTypeHint::RefreshToken => Some(TokenHint::RefreshToken),
+            OAuthTokenTypeHint::Omitted => None,
         });
         clients::revoke(&self.state, &body.token, hint, client.as_ref())
             .await

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod request_id;
+pub mod routes;
 pub mod validate;
 
 use std::sync::Arc;
@@ -13,23 +14,26 @@ use poem::middleware::Cors;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
 
 use crate::error::ApiError;
+use crate::http::routes::Routes;
 use crate::http::validate::BodySchemas;
 use crate::ratelimit::{budget_for, now_secs};
 use crate::state::AppState;
 
-/// Wraps the application's routes in Meridian's middleware stack (outermost last): body
-/// validation against the spec, body-size limit, rate limits, CORS, then request id + error
-/// shape + access log.
+/// Wraps the application's routes in Meridian's middleware stack (outermost last): `Allow` on
+/// 405 and unreadable idempotency keys, body validation against the spec, body-size limit,
+/// rate limits, CORS, then request id + error shape + access log.
 pub fn middleware<E: Endpoint + 'static>(
     app: E,
     state: &AppState,
     schemas: Arc<BodySchemas>,
+    routes: Arc<Routes>,
 ) -> impl Endpoint<Output = Response> + use<E> {
     let limiter_state = state.clone();
     let audit_state = state.clone();
     let max_body = state.config.max_body_bytes;
     let cors = cors(&state.config.cors_origins);
-    app.around(move |ep, req| validate::validate_bodies(ep, req, schemas.clone()))
+    app.around(move |ep, req| routes::allow_and_readable_keys(ep, req, routes.clone()))
+        .around(move |ep, req| validate::validate_bodies(ep, req, schemas.clone()))
         .around(move |ep, req| limit_body(ep, req, max_body))
         .around(move |ep, req| {
             let state = limiter_state.clone();

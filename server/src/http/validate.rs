@@ -87,7 +87,7 @@ impl BodySchemas {
 }
 
 /// Whether concrete path segments fit a template's.
-fn matches(template: &[String], segments: &[&str]) -> bool {
+pub(crate) fn matches(template: &[String], segments: &[&str]) -> bool {
     template.len() == segments.len()
         && template
             .iter()
@@ -189,7 +189,21 @@ pub async fn validate_bodies<E: Endpoint>(
                 .trim()
                 .eq_ignore_ascii_case("application/json")
         });
-    if is_json && let Some(route) = schemas.find(req.method(), req.uri().path()) {
+    let route = schemas.find(req.method(), req.uri().path());
+    // A non-empty optional body of another media type would reach the handler as no body at
+    // all (poem-openapi reads it as absent); refuse it as poem-openapi refuses a required one.
+    if !is_json && route.is_some_and(|r| !r.required) {
+        let bytes = req.take_body().into_bytes().await?;
+        if !bytes.is_empty() {
+            let message = match req.headers().get(header::CONTENT_TYPE) {
+                Some(media) => format!("Unsupported content type `{}`.", media.to_str().unwrap_or("?")),
+                None => "The request has a body but no Content-Type.".to_owned(),
+            };
+            return Ok(ApiError::UnsupportedMediaType(message).into_response());
+        }
+        req.set_body(bytes);
+    }
+    if is_json && let Some(route) = route {
         let bytes = req.take_body().into_bytes().await?;
         // An optional body may be left empty even with a JSON content type (`curl -H
         // 'Content-Type: application/json'` without `-d`): the handler sees no body.

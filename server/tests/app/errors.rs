@@ -58,9 +58,15 @@ async fn client() -> (TestClient<impl poem::Endpoint>, crate::support::Fresh) {
     let service = OpenApiService::new(ProbeApi, "probe", "1");
     // The probe's own spec stands in for the bundle: bodies are validated against it.
     let spec: Value = serde_json::from_str(&service.spec()).unwrap();
-    let schemas = BodySchemas::new(&spec, &BodySchemas::served_operations(&spec)).unwrap();
-    let app =
-        meridian_server::http::middleware(Route::new().nest("/", service).boxed(), &fresh.state, Arc::new(schemas));
+    let served = BodySchemas::served_operations(&spec);
+    let schemas = BodySchemas::new(&spec, &served).unwrap();
+    let routes = meridian_server::http::routes::Routes::new(&served);
+    let app = meridian_server::http::middleware(
+        Route::new().nest("/", service).boxed(),
+        &fresh.state,
+        Arc::new(schemas),
+        Arc::new(routes),
+    );
     (TestClient::new(app), fresh)
 }
 

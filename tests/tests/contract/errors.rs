@@ -44,9 +44,26 @@ async fn a_wrong_method_is_a_json_405() {
         .send()
         .await
         .unwrap();
+    let allow = response.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
     let (status, _, body) = error_body(response).await;
     assert_eq!(status, 405);
     assert_eq!(body["error"], "Method Not Allowed");
+    // Found by Schemathesis (RFC 9110 §15.5.6): a 405 lists the path's methods in `Allow`.
+    assert_eq!(allow.as_deref(), Some("GET, HEAD"));
+    for (method, path, allowed) in [
+        ("PATCH", "/api/trading/order/7", "GET, HEAD, DELETE"),
+        ("TRACE", "/api/users/me", "GET, HEAD, PATCH, DELETE"),
+        ("PUT", "/api/auth/2fa/enable", "GET, HEAD, POST"),
+    ] {
+        let response = server
+            .http()
+            .request(method.parse().unwrap(), format!("{}{path}", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(response.headers()["allow"], allowed, "{method} {path}");
+    }
 }
 
 #[tokio::test]

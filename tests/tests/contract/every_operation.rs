@@ -1,6 +1,7 @@
 //! The statuses every operation shares, provoked for all implemented operations at once:
-//! 413 (a body over the limit), 429 (the endpoint's budget spent) and 503 (the database
-//! unreachable). Requests are built from the bundle itself — path parameters filled in,
+//! 413 (a body over the limit), 415 (a body of the wrong media type), 429 (the endpoint's
+//! budget spent), 503 (the database unreachable), and 401/403 for missing, forged or
+//! out-of-scope credentials. Requests are built from the bundle itself — path parameters filled in,
 //! required query parameters and bodies taken from the documented examples — so a new
 //! operation is covered the moment it is implemented.
 
@@ -147,6 +148,40 @@ async fn every_body_over_the_limit_is_a_413() {
         let Some((media, _)) = body_of(&op) else { continue };
         let status = send(&server, &op, None, Some((media, big.clone()))).await;
         assert_eq!(status, 413, "{} {}", op.method, op.path);
+    }
+}
+
+/// Found by Schemathesis: a body without a `Content-Type`, or of a media type the operation
+/// does not take, is a 415 (undocumented until then); the OAuth endpoints answer RFC 6749's
+/// 400 `invalid_request` instead.
+#[tokio::test]
+async fn every_body_of_the_wrong_media_type_is_a_415() {
+    let server = TestServer::start().await;
+    // Signed in, so operations that check credentials before the body reach the body.
+    let user = signed_in_user(&server, "media").await;
+    let who = Credentials {
+        token: &user.access_token,
+        email: &user.email,
+        password: &user.password,
+    };
+    for op in implemented() {
+        let Some((media, bytes)) = body_of(&op) else { continue };
+        let wrong = if media == "application/json" {
+            "text/plain"
+        } else {
+            "application/json"
+        };
+        let expected = if op.path.starts_with("/api/oauth/") { 400 } else { 415 };
+        let status = send(&server, &op, Some(&who), Some((wrong.into(), bytes.clone()))).await;
+        assert_eq!(status, expected, "{} {} as {wrong}", op.method, op.path);
+        let method = reqwest::Method::from_bytes(op.method.to_uppercase().as_bytes()).unwrap();
+        let untyped = server
+            .http()
+            .request(method, url_of(&server.url, &op))
+            .bearer_auth(&user.access_token)
+            .body(bytes);
+        let status = untyped.send().await.unwrap().status().as_u16();
+        assert_eq!(status, expected, "{} {} without a Content-Type", op.method, op.path);
     }
 }
 

@@ -478,3 +478,74 @@ async fn revocation_follows_rfc_7009() {
     assert_eq!(code, 200, "{body}");
     assert_eq!(probe(&server, &access_b).await, 401);
 }
+
+/// Found by Schemathesis: `client_secret=` (empty) on `/api/oauth/revoke` was answered 200
+/// while the schema said `minLength: 1`. RFC 6749 §3.2 makes an empty parameter an omitted
+/// one, so the schema now accepts empty optional parameters and the server treats them as
+/// absent: the token is revoked exactly as without them.
+#[tokio::test]
+async fn empty_optional_form_parameters_count_as_omitted() {
+    let server = TestServer::start().await;
+    let (_, key) = key(&server, "revoke-empty", None).await;
+    let (id, secret) = id_secret(&key);
+    let (code, _, body) = form(
+        &server,
+        "/api/oauth/token",
+        &format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=&refresh_token="),
+        None,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(probe(&server, &access).await, 403, "a live client token");
+    let (code, _, body) = form(
+        &server,
+        "/api/oauth/revoke",
+        &format!("token={access}&token_type_hint=&client_id=&client_secret="),
+        None,
+    )
+    .await;
+    assert_eq!((code, body), (200, json!({})));
+    assert_eq!(probe(&server, &access).await, 401, "revoked");
+}
+
+/// Found by Schemathesis: a 5000-character `token` on `/api/oauth/revoke` was answered 200
+/// although the schema caps it at 4096. Every form parameter now keeps to its `maxLength`.
+#[tokio::test]
+async fn form_parameters_over_their_documented_length_are_refused() {
+    let server = TestServer::start().await;
+    let long = |n: usize| "0".repeat(n);
+    for (path, body) in [
+        ("/api/oauth/revoke", format!("token={}", long(4097))),
+        (
+            "/api/oauth/revoke",
+            format!("token=t&client_id={}&client_secret=s", long(257)),
+        ),
+        (
+            "/api/oauth/token",
+            format!("grant_type=client_credentials&client_id=c&client_secret={}", long(513)),
+        ),
+        (
+            "/api/oauth/token",
+            format!("grant_type=refresh_token&refresh_token={}", long(4097)),
+        ),
+        (
+            "/api/oauth/token",
+            format!("grant_type=client_credentials&scope={}", long(513)),
+        ),
+    ] {
+        let (code, _, answer) = form(&server, path, &body, None).await;
+        assert_eq!(
+            (code, answer["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{path}: {answer}"
+        );
+        assert!(
+            answer["error_description"].as_str().unwrap().contains("longer than"),
+            "{answer}"
+        );
+    }
+    // At the limit, the token is merely unknown: revocation answers 200 (RFC 7009 §2.2).
+    let (code, _, answer) = form(&server, "/api/oauth/revoke", &format!("token={}", long(4096)), None).await;
+    assert_eq!((code, answer), (200, json!({})));
+}

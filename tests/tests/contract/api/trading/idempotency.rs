@@ -170,3 +170,32 @@ async fn a_repeated_idempotency_key_returns_the_same_order() {
     }
     assert_eq!(all_orders(&client).await.pagination.total_count, 2);
 }
+
+/// Found by Schemathesis: an `Idempotency-Key` that is not ASCII text (here Latin-1 `café`)
+/// was read as no key at all, and the order was placed without its retry protection. It is
+/// now a 400 naming the header, and nothing is placed.
+#[tokio::test]
+async fn an_idempotency_key_that_is_not_ascii_text_is_refused() {
+    let (server, user, client) = start("key-bytes").await;
+    let order = json!({"symbol":"BTCUSDT","side":"BUY","type":"MARKET","quoteOrderQty":"100"});
+    let response = server
+        .http()
+        .post(format!("{}/api/trading/order", server.url))
+        .bearer_auth(&user.access_token)
+        .header(
+            "Idempotency-Key",
+            reqwest::header::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+        )
+        .json(&order)
+        .send()
+        .await
+        .expect("the proxy answers");
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "Idempotency-Key", "{body}");
+    assert_eq!(
+        all_orders(&client).await.pagination.total_count,
+        0,
+        "no order was placed"
+    );
+}
