@@ -1,7 +1,7 @@
 //! What the served routes accept beyond their handlers: the `Allow` header of a 405 (RFC 9110
 //! §15.5.6 requires it) and the refusal of an `Idempotency-Key` that is not ASCII text.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use poem::http::{HeaderValue, StatusCode, header};
@@ -13,6 +13,9 @@ use crate::http::validate::matches;
 /// The order methods are listed in `Allow`.
 const ORDER: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
+/// `HEAD`'s place in [`ORDER`]: poem answers it wherever `GET` is served.
+const HEAD: usize = 1;
+
 /// The methods of every served path template, in [`ORDER`], `HEAD` wherever `GET` is served.
 pub struct Routes {
     routes: Vec<(Vec<String>, Vec<&'static str>)>,
@@ -21,25 +24,23 @@ pub struct Routes {
 impl Routes {
     /// The routes of `served`, the `(METHOD, path template)` pairs of the served operations.
     pub fn new(served: &BTreeSet<(String, String)>) -> Self {
-        let mut routes: Vec<(Vec<String>, Vec<&'static str>)> = Vec::new();
+        let mut by_template: BTreeMap<Vec<String>, BTreeSet<usize>> = BTreeMap::new();
         for (method, path) in served {
-            let template: Vec<String> = path.split('/').map(str::to_owned).collect();
-            let Some(&method) = ORDER.iter().find(|m| m.eq_ignore_ascii_case(method)) else {
+            let Some(index) = ORDER.iter().position(|m| m.eq_ignore_ascii_case(method)) else {
                 continue;
             };
-            let implied = if method == "GET" { Some("HEAD") } else { None };
-            let index = match routes.iter().position(|(t, _)| *t == template) {
-                Some(index) => index,
-                None => {
-                    routes.push((template, Vec::new()));
-                    routes.len() - 1
-                }
-            };
-            let methods = &mut routes[index].1;
-            methods.extend(std::iter::once(method).chain(implied));
-            methods.sort_by_key(|m| ORDER.iter().position(|o| o == m));
-            methods.dedup();
+            let methods = by_template
+                .entry(path.split('/').map(str::to_owned).collect())
+                .or_default();
+            methods.insert(index);
+            if ORDER[index] == "GET" {
+                methods.insert(HEAD);
+            }
         }
+        let routes = by_template
+            .into_iter()
+            .map(|(template, methods)| (template, methods.into_iter().map(|i| ORDER[i]).collect()))
+            .collect();
         Self { routes }
     }
 
