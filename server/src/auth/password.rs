@@ -35,18 +35,61 @@ pub fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash("dummy password never used for an account"))
 }
 
-/// [`hash`] on tokio's blocking pool.
+/// A job for the argon2 workers.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The argon2 workers: one thread per core, started on first use. More at once would only
+/// time-slice the same cores, and each thread's allocator keeps the 19 MiB block an argon2
+/// run uses: on tokio's blocking pool (up to 512 threads) a burst of logins left the server
+/// holding over 1 GiB (bench/README.md); here it is one block per core.
+fn workers() -> &'static std::sync::mpsc::Sender<Job> {
+    static SENDER: std::sync::OnceLock<std::sync::mpsc::Sender<Job>> = std::sync::OnceLock::new();
+    SENDER.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for n in 0..threads {
+            let receiver = std::sync::Arc::clone(&receiver);
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        // A panicking job loses its answer, not the worker.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                })
+                .expect("an argon2 worker thread starts");
+        }
+        sender
+    })
+}
+
+/// Runs `work` on the argon2 workers; `None` if it panicked.
+async fn on_workers<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    workers()
+        .send(Box::new(move || {
+            let _ = answer.send(work());
+        }))
+        .ok()?;
+    answered.await.ok()
+}
+
+/// [`hash`] on the argon2 workers.
 pub async fn hash_async(password: String) -> String {
-    tokio::task::spawn_blocking(move || hash(&password))
+    on_workers(move || hash(&password))
         .await
         .expect("hashing does not panic")
 }
 
-/// [`verify`] on tokio's blocking pool.
+/// [`verify`] on the argon2 workers.
 pub async fn verify_async(phc: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || verify(&phc, &password))
-        .await
-        .unwrap_or(false)
+    on_workers(move || verify(&phc, &password)).await.unwrap_or(false)
 }
 
 /// Seed 003's password policy as the spec states it: 8 to 128 characters with an ASCII
@@ -115,5 +158,37 @@ mod tests {
         );
         let long = format!("Aa1!{}", "x".repeat(60));
         assert!(check_policy(&long).is_ok(), "64 characters are accepted");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn argon2_runs_on_one_worker_per_core_however_many_ask_at_once() {
+        let phc = hash("Correct#Horse1");
+        let checks = (0..12).map(|n| {
+            let (phc, password) = (phc.clone(), if n % 3 == 0 { "wrong" } else { "Correct#Horse1" });
+            tokio::spawn(async move {
+                let thread = on_workers(|| std::thread::current().name().map(str::to_owned)).await;
+                (n, verify_async(phc, password.to_owned()).await, thread.flatten())
+            })
+        });
+        let mut threads = std::collections::BTreeSet::new();
+        for check in join_all(checks.collect()).await {
+            let (n, verified, thread) = check;
+            assert_eq!(verified, n % 3 != 0, "check {n}");
+            let thread = thread.expect("a named worker");
+            assert!(thread.starts_with("argon2-"), "{thread}");
+            threads.insert(thread);
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert!(threads.len() <= cores, "{threads:?} on {cores} cores");
+        assert_eq!(hash_async("Correct#Horse1".into()).await.len(), phc.len());
+    }
+
+    /// Awaits every task (a panicking task fails the test).
+    async fn join_all<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+        let mut out = Vec::new();
+        for task in tasks {
+            out.push(task.await.expect("the task completes"));
+        }
+        out
     }
 }

@@ -1,0 +1,1 @@
+DROP INDEX trading_orders_user_status;
