@@ -6,6 +6,7 @@ latency.svg). See bench/README.md for what is measured and why each baseline.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -69,7 +70,7 @@ class Process:
 
     def peak_rss_kib(self) -> int:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+        return int(found(r"VmHWM:\s+(\d+) kB", status).group(1))
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -107,10 +108,19 @@ def first_healthy_ms(server: Process) -> float:
         time.sleep(0.001)
 
 
+def found(pattern: str, text: str) -> re.Match[str]:
+    """The first match of `pattern` (multi-line) in `text`; exits naming it when there is none."""
+    match = re.search(pattern, text, re.M)
+    if match is None:
+        sys.exit(f"expected /{pattern}/ in:\n{text}")
+    return match
+
+
 def psql(url: str, sql: str) -> None:
     subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True)
 
 
+@contextlib.contextmanager
 def fresh_database(backend: str, scratch: Path, pg_url: str | None) -> Iterator[str]:
     """A fresh database URL for one server run (a PostgreSQL database is dropped after)."""
     if backend == "sqlite":
@@ -159,10 +169,10 @@ def wrk(url: str, method: str, bodies: list[Any], token: str | None, seconds: in
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True, text=True, env=env, check=True,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    rps = float(found(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = {}
     for pct in ("50", "75", "90", "99"):
-        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()  # type: ignore[union-attr]
+        value, unit = found(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out).groups()
         latency[f"p{pct}_ms"] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return {"requests_per_second": rps, **latency, "non_2xx": int(errors.group(1)) if errors else 0}
@@ -182,7 +192,7 @@ def sign_up(url: str, email: str) -> str:
 
 def run_backend(backend: str, args: argparse.Namespace, settings: Settings, scratch: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for database in fresh_database(backend, scratch, args.postgres_url):
+    with fresh_database(backend, scratch, args.postgres_url) as database:
         server = Process([
             args.server_bin, "--bind", "127.0.0.1:0", "--database-url", database,
             "--data-dir", str(scratch), "--rate-limits", "off", "--mailer", f"file:{scratch}/mail",
@@ -246,13 +256,12 @@ def machine(args: argparse.Namespace) -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     mem = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
-    version = lambda *cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]  # noqa: E731
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gib": round(int(mem.group(1)) / 1024 / 1024, 1) if mem else None,
         "kernel": platform.release(),
-        "rustc": version("rustc", "--version"),
+        "rustc": subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip(),
         "python": platform.python_version(),
         "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" Copyright")[0],
         "profile": args.profile,

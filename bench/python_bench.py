@@ -17,7 +17,7 @@ import time
 from typing import Any, Callable
 
 import httpx
-import requests
+import requests  # type: ignore[import-untyped]  # no stubs in the pinned tools
 
 import meridian
 
@@ -53,7 +53,7 @@ def main() -> None:
     session = requests.Session()
     session.headers.update(headers)
     sync_httpx = httpx.Client(headers=headers)
-    sync = {
+    sync: dict[str, Callable[[], Any]] = {
         "meridian": lambda: sdk.trading.get_balances(),
         "requests": lambda: session.get(url).json(),
         "httpx": lambda: sync_httpx.get(url).json(),
