@@ -10,12 +10,14 @@ import contextlib
 import json
 import os
 import platform
+import queue
 import re
 import secrets
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -25,6 +27,10 @@ import report
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Bench-Passw0rd!"
+# How long a server may take to print its address and to answer its first health check.
+START_TIMEOUT_S = 60
+# How long one helper run (argon2, the SDK rounds) may take beyond its own duration.
+RUN_TIMEOUT_S = 600
 # The four HTTP workloads: (name, method, path, body, needs the token).
 WORKLOADS = [
     ("health", "GET", "/api/health", None, False),
@@ -60,8 +66,15 @@ class Process:
         self.proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
         )
-        assert self.proc.stdout is not None
-        first = self.proc.stdout.readline().decode().strip()
+        # A reader thread hands the first line over, so waiting for it has a deadline.
+        lines: queue.Queue[str] = queue.Queue()
+        stdout = self.proc.stdout
+        assert stdout is not None
+        threading.Thread(target=lambda: lines.put(stdout.readline().decode().strip()), daemon=True).start()
+        try:
+            first = lines.get(timeout=START_TIMEOUT_S)
+        except queue.Empty:
+            first = f"(nothing within {START_TIMEOUT_S} s)"
         match = re.fullmatch(r"listening on (http://\S+)", first)
         if not match:
             self.stop()
@@ -99,13 +112,16 @@ def http(method: str, url: str, body: Any = None, token: str | None = None) -> t
 def first_healthy_ms(server: Process) -> float:
     """Milliseconds from spawning the server to its first 200 from /api/health (migrations
     and start-up included; polled every millisecond)."""
-    while True:
+    deadline = time.perf_counter() + START_TIMEOUT_S
+    while time.perf_counter() < deadline:
         try:
             if http("GET", f"{server.url}/api/health")[0] == 200:
                 return (time.perf_counter() - server.started) * 1000
         except OSError:
             pass
         time.sleep(0.001)
+    server.stop()
+    sys.exit(f"no healthy answer from {server.url} within {START_TIMEOUT_S} s")
 
 
 def found(pattern: str, text: str) -> re.Match[str]:
@@ -167,7 +183,7 @@ def wrk(url: str, method: str, bodies: list[Any], token: str | None, seconds: in
     env = {**os.environ, "BENCH_TOKEN": token or ""}
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True, text=True, env=env, check=True, timeout=seconds + RUN_TIMEOUT_S,
     ).stdout
     rps = float(found(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = {}
@@ -175,7 +191,10 @@ def wrk(url: str, method: str, bodies: list[Any], token: str | None, seconds: in
         value, unit = found(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out).groups()
         latency[f"p{pct}_ms"] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"requests_per_second": rps, **latency, "non_2xx": int(errors.group(1)) if errors else 0}
+    if errors:
+        # The figures would measure error answers (a spent balance, a refused request).
+        sys.exit(f"{method} {url}: {errors.group(1)} answers were not 2xx\n{out}")
+    return {"requests_per_second": rps, **latency}
 
 
 # ---- one backend -------------------------------------------------------------------------------
@@ -238,12 +257,12 @@ def run_backend(backend: str, args: argparse.Namespace, settings: Settings, scra
                 out["rust_sdk"] = json.loads(subprocess.run(
                     [args.bench_bin, "sdk", "--url", server.url, "--token", token,
                      "--calls", str(settings.sdk_calls), "--rounds", str(settings.sdk_rounds)],
-                    capture_output=True, text=True, check=True).stdout)
+                    capture_output=True, text=True, check=True, timeout=RUN_TIMEOUT_S).stdout)
                 print(f"  rust sdk: ratio {out['rust_sdk']['ratio']:.3f}", flush=True)
                 out["python_sdk"] = json.loads(subprocess.run(
                     [sys.executable, str(ROOT / "bench" / "python_bench.py"), server.url, token,
                      "--calls", str(settings.py_calls), "--rounds", str(settings.py_rounds)],
-                    capture_output=True, text=True, check=True).stdout)
+                    capture_output=True, text=True, check=True, timeout=RUN_TIMEOUT_S).stdout)
                 print(f"  python sdk: {out['python_sdk']['ratios']}", flush=True)
         finally:
             if baseline:
@@ -291,7 +310,8 @@ def main() -> None:
             print(f"==> {backend}", flush=True)
             results[backend] = run_backend(backend, args, settings, scratch)
     argon2 = json.loads(subprocess.run([args.bench_bin, "argon2", "--seconds", str(settings.argon2_seconds)],
-                                       capture_output=True, text=True, check=True).stdout)
+                                       capture_output=True, text=True, check=True,
+                                       timeout=settings.argon2_seconds + RUN_TIMEOUT_S).stdout)
     results["argon2"] = argon2
     for backend in backends:
         results[backend]["login"]["ratio_to_argon2"] = (

@@ -104,14 +104,15 @@ async fn bootstrap_admin(db: &Db, email: &str) -> anyhow::Result<()> {
 /// The whole application: the API, the documents and Swagger UI, inside the middleware.
 pub fn app(state: &AppState) -> anyhow::Result<impl Endpoint<Output = Response> + use<>> {
     let service = api::service(state);
-    let served = BodySchemas::served_operations(&serde_json::from_str(&service.spec())?);
+    let spec: serde_json::Value = serde_json::from_str(&service.spec())?;
+    let served = BodySchemas::served_operations(&spec);
     let schemas = BodySchemas::new(&serde_json::from_str(docs::BUNDLE_JSON)?, &served)?;
     let routes = docs::routes(Route::new()).nest("/", service).data(state.clone());
     Ok(http::middleware(
         routes.around(docs::redirect_root),
         state,
         Arc::new(schemas),
-        Arc::new(http::routes::Routes::new(&served)),
+        Arc::new(http::routes::Routes::new(&spec)),
     ))
 }
 

@@ -1,11 +1,11 @@
 //! What the served routes accept beyond their handlers: the `Allow` header of a 405 (RFC 9110
 //! §15.5.6 requires it) and the refusal of an `Idempotency-Key` that is not ASCII text.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
+use serde_json::Value;
 
 use crate::error::{ApiError, FieldError};
 use crate::http::validate::matches;
@@ -13,68 +13,91 @@ use crate::http::validate::matches;
 /// The order methods are listed in `Allow`.
 const ORDER: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
-/// `HEAD`'s place in [`ORDER`]: poem answers it wherever `GET` is served.
-const HEAD: usize = 1;
+/// One served path template: its methods (in [`ORDER`], `HEAD` wherever `GET` is served, as
+/// poem answers it) and those of its operations that take an `Idempotency-Key`.
+struct Route {
+    template: Vec<String>,
+    methods: Vec<&'static str>,
+    keyed: Vec<&'static str>,
+}
 
-/// The methods of every served path template, in [`ORDER`], `HEAD` wherever `GET` is served.
+/// The served routes, from the server's own OpenAPI document.
 pub struct Routes {
-    routes: Vec<(Vec<String>, Vec<&'static str>)>,
+    routes: Vec<Route>,
+}
+
+/// Whether operation `op` declares the `Idempotency-Key` header.
+fn takes_key(op: &Value) -> bool {
+    op.get("parameters").and_then(Value::as_array).is_some_and(|params| {
+        params.iter().any(|p| {
+            p.get("in").and_then(Value::as_str) == Some("header")
+                && p.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("idempotency-key"))
+        })
+    })
 }
 
 impl Routes {
-    /// The routes of `served`, the `(METHOD, path template)` pairs of the served operations.
-    pub fn new(served: &BTreeSet<(String, String)>) -> Self {
-        let mut by_template: BTreeMap<Vec<String>, BTreeSet<usize>> = BTreeMap::new();
-        for (method, path) in served {
-            let Some(index) = ORDER.iter().position(|m| m.eq_ignore_ascii_case(method)) else {
-                continue;
-            };
-            let methods = by_template
-                .entry(path.split('/').map(str::to_owned).collect())
-                .or_default();
-            methods.insert(index);
-            if ORDER[index] == "GET" {
-                methods.insert(HEAD);
-            }
+    /// The routes of `spec`, the server's OpenAPI document (`OpenApiService::spec()`).
+    pub fn new(spec: &Value) -> Self {
+        let mut routes = Vec::new();
+        for (path, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
+            let op = |method: &str| item.get(method.to_ascii_lowercase());
+            let served = |method: &str| op(method).is_some() || (method == "HEAD" && op("GET").is_some());
+            routes.push(Route {
+                template: path.split('/').map(str::to_owned).collect(),
+                methods: ORDER.into_iter().filter(|m| served(m)).collect(),
+                keyed: ORDER.into_iter().filter(|m| op(m).is_some_and(takes_key)).collect(),
+            });
         }
-        let routes = by_template
-            .into_iter()
-            .map(|(template, methods)| (template, methods.into_iter().map(|i| ORDER[i]).collect()))
-            .collect();
         Self { routes }
     }
 
-    /// The `Allow` value for a concrete path: the methods of its most literal matching
-    /// template (the one the router picks).
-    pub fn allow(&self, path: &str) -> Option<String> {
+    /// The route of a concrete path: its most literal matching template (fewest `{…}`
+    /// segments, which is how the router chooses between `/users/me` and `/users/{id}`).
+    fn route(&self, path: &str) -> Option<&Route> {
         let segments: Vec<&str> = path.split('/').collect();
-        let (_, methods) = self
-            .routes
+        self.routes
             .iter()
-            .filter(|(t, _)| matches(t, &segments))
-            .min_by_key(|(t, _)| t.iter().filter(|s| s.starts_with('{')).count())?;
-        Some(methods.join(", "))
+            .filter(|r| matches(&r.template, &segments))
+            .min_by_key(|r| r.template.iter().filter(|s| s.starts_with('{')).count())
+    }
+
+    /// The `Allow` value for a concrete path.
+    pub fn allow(&self, path: &str) -> Option<String> {
+        self.route(path).map(|r| r.methods.join(", "))
+    }
+
+    /// Whether the operation of `method` on `path` takes an `Idempotency-Key`.
+    pub fn takes_idempotency_key(&self, method: &str, path: &str) -> bool {
+        self.route(path).is_some_and(|r| r.keyed.contains(&method))
     }
 }
 
-/// Middleware: a 405 names the methods the path accepts in `Allow`, and a request whose
-/// `Idempotency-Key` is not visible ASCII is a 400 (poem-openapi would read such a header as
-/// absent and act on the request without its key).
+/// Middleware: a 405 names the methods the path accepts in `Allow`, and on the operations
+/// that take an `Idempotency-Key`, a key that is not visible ASCII is a 400 (poem-openapi would
+/// read such a header as absent and act on the request without its key; its own validator
+/// checks every readable key against the documented pattern).
 pub async fn allow_and_readable_keys<E: Endpoint>(
     ep: Arc<E>,
     req: Request,
     routes: Arc<Routes>,
 ) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
     if let Some(value) = req.headers().get("idempotency-key")
         && value.to_str().is_err()
+        && routes.takes_idempotency_key(req.method().as_str(), &path)
     {
         return Ok(ApiError::BadRequest {
-            message: "Invalid Idempotency-Key: use 1-128 characters of `[A-Za-z0-9._:-]`.".into(),
-            errors: vec![FieldError::new("Idempotency-Key", "is not ASCII text")],
+            message: "Invalid parameter `Idempotency-Key`: use 1-128 characters of `[A-Za-z0-9._:-]`.".into(),
+            errors: vec![FieldError::new(
+                "Idempotency-Key",
+                "contains characters outside `[A-Za-z0-9._:-]`",
+            )],
         }
         .into_response());
     }
-    let path = req.uri().path().to_owned();
     let mut response = match ep.call(req).await {
         Ok(output) => output.into_response(),
         Err(error) if error.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::from_poem(&error).into_response(),
@@ -92,17 +115,16 @@ pub async fn allow_and_readable_keys<E: Endpoint>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn routes() -> Routes {
-        let served = [
-            ("GET", "/api/trading/order/{id}"),
-            ("DELETE", "/api/trading/order/{id}"),
-            ("POST", "/api/trading/order"),
-            ("GET", "/api/users/me"),
-            ("DELETE", "/api/users/me"),
-            ("GET", "/api/users/{id}"),
-        ];
-        Routes::new(&served.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect())
+        let key = json!([{"name": "Idempotency-Key", "in": "header"}]);
+        Routes::new(&json!({"paths": {
+            "/api/trading/order/{id}": {"get": {}, "delete": {}},
+            "/api/trading/order": {"post": {"parameters": key}},
+            "/api/users/me": {"get": {}, "delete": {}},
+            "/api/users/{id}": {"get": {}},
+        }}))
     }
 
     #[test]
@@ -120,5 +142,13 @@ mod tests {
     fn a_literal_segment_wins_over_a_template() {
         assert_eq!(routes().allow("/api/users/me").as_deref(), Some("GET, HEAD, DELETE"));
         assert_eq!(routes().allow("/api/users/user-1").as_deref(), Some("GET, HEAD"));
+    }
+
+    #[test]
+    fn only_operations_declaring_the_header_take_an_idempotency_key() {
+        let routes = routes();
+        assert!(routes.takes_idempotency_key("POST", "/api/trading/order"));
+        assert!(!routes.takes_idempotency_key("GET", "/api/trading/order/42"));
+        assert!(!routes.takes_idempotency_key("POST", "/api/nothing"));
     }
 }

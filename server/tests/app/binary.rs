@@ -422,8 +422,24 @@ fn two_processes_serve_one_session_and_fill_each_resting_order_once() {
 
         // Resting orders and two matchers on the real clock. The feed is deterministic, so the
         // test knows the market: within each minute the price moves one way, so a window
-        // opening in 5 s soon either dips below everything before it (a buy limit at its low
-        // rests until then) or rises above it (a sell limit at its high).
+        // opening 5 s after the set-up soon either dips below everything before it (a buy
+        // limit at its low rests until then) or rises above it (a sell limit at its high).
+        let (trader, _) = sign_up(&http, b, a, "replica-matcher@example.com").await;
+        let db = meridian_server::db::Db::connect(
+            &meridian_server::db::DatabaseUrl::parse(url).unwrap(),
+            &meridian_server::db::PoolOptions { max_size: 1, timeout: Duration::from_secs(10) },
+        )
+        .await
+        .unwrap();
+        let mut conn = db.conn().await.unwrap();
+        let user = meridian_server::db::users::find_by_email(&mut conn, "replica-matcher@example.com").await.unwrap();
+        // ETH to sell, should the market rise.
+        let buy = json!({"symbol":"ETHUSDT","side":"BUY","type":"MARKET","quoteOrderQty":"1000"});
+        let (status, body) = call(&http, a, Method::POST, "/api/trading/order", Some(&trader), None, Some(buy)).await;
+        assert_eq!(status, 201, "ETH to sell: {body}");
+        let wallet = meridian_server::db::trading::wallet;
+        let funded = wallet(&mut conn, &user.id).await.unwrap();
+
         let feed = SimulatedFeed::new();
         let now = chrono::Utc::now().timestamp_millis();
         let start = now + 5_000;
@@ -437,24 +453,8 @@ fn two_processes_serve_one_session_and_fill_each_resting_order_once() {
                     .or((high > high_before).then_some(("SELL", high, end)))
             })
             .expect("ETH moves within two minutes");
-        let (trader, _) = sign_up(&http, b, a, "replica-matcher@example.com").await;
-        let db = meridian_server::db::Db::connect(
-            &meridian_server::db::DatabaseUrl::parse(url).unwrap(),
-            &meridian_server::db::PoolOptions { max_size: 1, timeout: Duration::from_secs(10) },
-        )
-        .await
-        .unwrap();
-        let mut conn = db.conn().await.unwrap();
-        let user = meridian_server::db::users::find_by_email(&mut conn, "replica-matcher@example.com").await.unwrap();
-        if side == "SELL" {
-            let buy = json!({"symbol":"ETHUSDT","side":"BUY","type":"MARKET","quoteOrderQty":"1000"});
-            let (status, body) = call(&http, a, Method::POST, "/api/trading/order", Some(&trader), None, Some(buy)).await;
-            assert_eq!(status, 201, "ETH to sell: {body}");
-        }
         let spent = if side == "BUY" { Asset::Usdt } else { Asset::Base(Symbol::Eth) };
-        let wallet = meridian_server::db::trading::wallet;
-        let before = wallet(&mut conn, &user.id).await.unwrap().balance(spent);
-
+        let before = funded.balance(spent);
         let resting = json!({"symbol":"ETHUSDT","side":side,"type":"LIMIT","quantity":"0.01","price":limit.to_string(),"timeInForce":"GTC"});
         let mut ids = Vec::new();
         for n in 0..10 {

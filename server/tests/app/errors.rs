@@ -60,7 +60,7 @@ async fn client() -> (TestClient<impl poem::Endpoint>, crate::support::Fresh) {
     let spec: Value = serde_json::from_str(&service.spec()).unwrap();
     let served = BodySchemas::served_operations(&spec);
     let schemas = BodySchemas::new(&spec, &served).unwrap();
-    let routes = meridian_server::http::routes::Routes::new(&served);
+    let routes = meridian_server::http::routes::Routes::new(&spec);
     let app = meridian_server::http::middleware(
         Route::new().nest("/", service).boxed(),
         &fresh.state,

@@ -198,4 +198,16 @@ async fn an_idempotency_key_that_is_not_ascii_text_is_refused() {
         0,
         "no order was placed"
     );
+    // Operations that take no key ignore the header, as any undeclared header.
+    let health = server
+        .http()
+        .get(format!("{}/api/health", server.url))
+        .header(
+            "Idempotency-Key",
+            reqwest::header::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
 }
