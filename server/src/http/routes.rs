@@ -8,7 +8,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use serde_json::Value;
 
 use crate::error::{ApiError, FieldError};
-use crate::http::validate::matches;
+use crate::http::validate::most_literal;
 
 /// The order methods are listed in `Allow`.
 const ORDER: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
@@ -54,14 +54,9 @@ impl Routes {
         Self { routes }
     }
 
-    /// The route of a concrete path: its most literal matching template (fewest `{…}`
-    /// segments, which is how the router chooses between `/users/me` and `/users/{id}`).
+    /// The route of a concrete path (its most literal matching template).
     fn route(&self, path: &str) -> Option<&Route> {
-        let segments: Vec<&str> = path.split('/').collect();
-        self.routes
-            .iter()
-            .filter(|r| matches(&r.template, &segments))
-            .min_by_key(|r| r.template.iter().filter(|s| s.starts_with('{')).count())
+        most_literal(self.routes.iter(), path, |r| &r.template)
     }
 
     /// The `Allow` value for a concrete path.

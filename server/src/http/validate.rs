@@ -78,16 +78,27 @@ impl BodySchemas {
 
     /// The body route of a request, preferring literal path segments over templated ones.
     fn find(&self, method: &Method, path: &str) -> Option<&BodyRoute> {
-        let segments: Vec<&str> = path.split('/').collect();
-        self.routes
-            .iter()
-            .filter(|r| r.method == *method && matches(&r.template, &segments))
-            .min_by_key(|r| r.template.iter().filter(|s| s.starts_with('{')).count())
+        most_literal(self.routes.iter().filter(|r| r.method == *method), path, |r| {
+            &r.template
+        })
     }
 }
 
+/// Of `items`, the one whose path template (`/`-split) fits `path` most literally: fewest
+/// `{…}` segments, which is how the router chooses between `/users/me` and `/users/{id}`.
+pub(crate) fn most_literal<'a, T>(
+    items: impl Iterator<Item = &'a T>,
+    path: &str,
+    template: impl Fn(&T) -> &[String],
+) -> Option<&'a T> {
+    let segments: Vec<&str> = path.split('/').collect();
+    items
+        .filter(|item| matches(template(item), &segments))
+        .min_by_key(|item| template(item).iter().filter(|s| s.starts_with('{')).count())
+}
+
 /// Whether concrete path segments fit a template's.
-pub(crate) fn matches(template: &[String], segments: &[&str]) -> bool {
+fn matches(template: &[String], segments: &[&str]) -> bool {
     template.len() == segments.len()
         && template
             .iter()
@@ -189,7 +200,17 @@ pub async fn validate_bodies<E: Endpoint>(
                 .trim()
                 .eq_ignore_ascii_case("application/json")
         });
-    let route = schemas.find(req.method(), req.uri().path());
+    // Only a request that may carry a body is looked up (not every GET).
+    let headers = req.headers();
+    let may_carry_body = is_json
+        || headers.contains_key(header::CONTENT_TYPE)
+        || headers.contains_key(header::TRANSFER_ENCODING)
+        || headers.get(header::CONTENT_LENGTH).is_some_and(|n| n != "0");
+    let route = if may_carry_body {
+        schemas.find(req.method(), req.uri().path())
+    } else {
+        None
+    };
     // A non-empty optional body of another media type would reach the handler as no body at
     // all (poem-openapi reads it as absent); refuse it as poem-openapi refuses a required one.
     if !is_json && route.is_some_and(|r| !r.required) {
