@@ -50,10 +50,20 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let redis = match &config.redis_url {
         Some(url) => {
             let client = redis::Client::open(url.as_str()).context("parsing REDIS_URL")?;
-            let manager = tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager())
-                .await
-                .context("connecting to Redis timed out")?
-                .context("connecting to Redis")?;
+            // Reconnection after an outage retries at least once a second (redis-rs' default
+            // backoff grows to 3.2 s and gives up after 6 tries), so service through Redis
+            // resumes within about a second of its return.
+            let reconnect = redis::aio::ConnectionManagerConfig::new()
+                .set_max_delay(Duration::from_secs(1))
+                .set_connection_timeout(Some(Duration::from_secs(1)))
+                .set_response_timeout(Some(Duration::from_secs(1)));
+            let manager = tokio::time::timeout(
+                Duration::from_secs(5),
+                client.get_connection_manager_with_config(reconnect),
+            )
+            .await
+            .context("connecting to Redis timed out")?
+            .context("connecting to Redis")?;
             Some(manager)
         }
         None => None,

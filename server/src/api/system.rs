@@ -12,8 +12,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::request_id;
 use crate::state::AppState;
 
-/// How long each dependency probe may take before it counts as down.
+/// How long the database probe may take before the database counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long Redis' `PING` may take: as long as a rate-limit count may (Redis is optional,
+/// and a health check should not wait on it longer than a request does).
+const REDIS_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Seed 003's health report.
 #[derive(Debug, Clone, Object)]
@@ -110,7 +113,7 @@ impl SystemApi {
                 let mut conn = conn.clone();
                 let cmd = redis::cmd("PING");
                 let ping = cmd.query_async::<String>(&mut conn);
-                match tokio::time::timeout(PROBE_TIMEOUT, ping).await {
+                match tokio::time::timeout(REDIS_PROBE_TIMEOUT, ping).await {
                     Ok(Ok(_)) => RedisProbe::Up,
                     _ => RedisProbe::Down,
                 }

@@ -179,7 +179,13 @@ impl From<diesel::result::Error> for DbError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 Self::Conflict(info.constraint_name().unwrap_or(info.message()).to_string())
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => Self::Unavailable(info.message().into()),
+            // The connection is gone (closed, reset, or the server never answered): the
+            // database is down or restarting, not the request at fault.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::Unavailable(info.message().into()),
+            Error::DatabaseError(_, info) if is_transient(info.message()) => Self::Unavailable(info.message().into()),
             // PostgreSQL refuses NUL characters in text (SQLSTATE 22021): the caller's input.
             Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
                 Self::InvalidText(info.message().into())
@@ -187,6 +193,28 @@ impl From<diesel::result::Error> for DbError {
             other => Self::Other(other.to_string()),
         }
     }
+}
+
+/// Whether a database error message says the server is shutting down, starting up, or
+/// was too slow or too contended to answer in time: worth a retry, so a 503 rather than a
+/// 500. (diesel keeps PostgreSQL's SQLSTATE of these only in the message.)
+fn is_transient(message: &str) -> bool {
+    const TRANSIENT: [&str; 7] = [
+        // PostgreSQL 57P01/57P02: the server terminated the session (`pg_ctl stop`, crash).
+        "terminating connection due to",
+        // 57P03: the server is starting up or shutting down.
+        "the database system is",
+        // 57014: the statement ran past `statement_timeout` (the configured database timeout).
+        "canceling statement due to statement timeout",
+        // 40P01: PostgreSQL broke a deadlock by aborting this transaction.
+        "deadlock detected",
+        // 53300: connection slots exhausted.
+        "too many clients",
+        // SQLite: another writer held the lock past the busy timeout.
+        "database is locked",
+        "database table is locked",
+    ];
+    TRANSIENT.iter().any(|needle| message.contains(needle))
 }
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for DbError {
@@ -241,7 +269,11 @@ impl Db {
                 Db::Sqlite(build_pool(manager, max_size, options.timeout)?)
             }
             DatabaseUrl::Postgres(url) => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.clone());
+                let mut config = ManagerConfig::<AsyncPgConnection>::default();
+                let statement_timeout = options.timeout.as_millis();
+                config.custom_setup =
+                    Box::new(move |url| establish_postgres(url.to_string(), statement_timeout).boxed());
+                let manager = AsyncDieselConnectionManager::new_with_config(url.clone(), config);
                 Db::Postgres(build_pool(manager, options.max_size, options.timeout)?)
             }
         };
@@ -258,10 +290,30 @@ impl Db {
     }
 
     /// Checks a connection out of the pool (503 when none comes in time).
+    ///
+    /// The pool bounds each step (the wait for a free slot, the check of an idle connection,
+    /// opening a new one) by the configured timeout; this bounds their sum by it too, so a
+    /// database that stops answering costs a request at most one timeout, not one per idle
+    /// connection the pool tries first.
     pub async fn conn(&self) -> Result<DbConn, DbError> {
+        let unavailable = || DbError::Unavailable("no database connection within the configured timeout".into());
         Ok(match self {
-            Db::Sqlite(pool) => DbConn::Sqlite(pool.get().await?),
-            Db::Postgres(pool) => DbConn::Postgres(pool.get().await?),
+            Db::Sqlite(pool) => {
+                let deadline = pool.timeouts().wait.unwrap_or(Duration::from_secs(5));
+                DbConn::Sqlite(
+                    tokio::time::timeout(deadline, pool.get())
+                        .await
+                        .map_err(|_| unavailable())??,
+                )
+            }
+            Db::Postgres(pool) => {
+                let deadline = pool.timeouts().wait.unwrap_or(Duration::from_secs(5));
+                DbConn::Postgres(
+                    tokio::time::timeout(deadline, pool.get())
+                        .await
+                        .map_err(|_| unavailable())??,
+                )
+            }
         })
     }
 
@@ -292,8 +344,10 @@ impl Db {
             Db::Postgres(pool) => {
                 let mut conn = Object::take(pool.get().await.map_err(DbError::from)?);
                 // Replicas starting together migrate one at a time: a session-level advisory
-                // lock, released when this connection closes after the migrations.
-                conn.batch_execute("SELECT pg_advisory_lock(7263740921)").await?;
+                // lock, released when this connection closes after the migrations. Migrations
+                // may take longer than a request's statement timeout.
+                conn.batch_execute("SET statement_timeout = 0; SELECT pg_advisory_lock(7263740921)")
+                    .await?;
                 run(conn, POSTGRES_MIGRATIONS)
             }
         }
@@ -316,6 +370,17 @@ where
         .recycle_timeout(Some(timeout))
         .runtime(deadpool::Runtime::Tokio1)
         .build()?)
+}
+
+/// Opens one PostgreSQL connection whose statements give up after `statement_timeout_ms`
+/// (the configured database timeout): a statement stuck behind a lock or on an overloaded
+/// server ends in a 503 instead of holding the request.
+async fn establish_postgres(url: String, statement_timeout_ms: u128) -> diesel::ConnectionResult<AsyncPgConnection> {
+    let mut conn = AsyncPgConnection::establish(&url).await?;
+    conn.batch_execute(&format!("SET statement_timeout = {statement_timeout_ms}"))
+        .await
+        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    Ok(conn)
 }
 
 /// Opens one SQLite connection with Meridian's pragmas.

@@ -129,13 +129,10 @@ impl RateLimiter {
         let now = now_secs();
         let (index, reset) = window(now, budget.window);
         let key = format!("{}:{}:{}", budget.name, subject, index);
-        if let Some(redis) = &self.redis {
-            match redis.incr(&key, budget.window).await {
-                Ok(count) => return Some(Decision::from_count(count, limit, reset)),
-                Err(error) => {
-                    tracing::warn!(%error, "Redis unreachable: rate limits fall back to the in-process store")
-                }
-            }
+        if let Some(redis) = &self.redis
+            && let Some(count) = redis.incr(&key, budget.window).await
+        {
+            return Some(Decision::from_count(count, limit, reset));
         }
         let count = self.memory.incr(&key, index);
         Some(Decision::from_count(count, limit, reset))

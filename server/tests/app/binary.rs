@@ -4,62 +4,10 @@
 //! one rate-limit budget, one session whichever replica a request lands on, idempotent
 //! retries placing one order, and each resting order filled once by the two matchers.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
-/// A server process; killed if the test ends without stopping it.
-struct Process {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary with `args` in `dir` (no inherited database or Redis variables) and
-/// waits for its `listening on` line.
-fn spawn(dir: &std::path::Path, args: &[&str]) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meridian-server"))
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--jwt-secret",
-            "binary-tests-signing-secret-0123456789abcdef",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("REDIS_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the server binary starts");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let first = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("a `listening on` line within 30 s");
-    let url = first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-    assert!(url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"), "{url}");
-    Process {
-        url: url.to_owned(),
-        child,
-    }
-}
+use crate::process::{Process, TempDatabase, call, spawn};
 
 /// A blocking GET returning status and headers (std only: one request per connection).
 fn get(url: &str, path: &str) -> (u16, Vec<(String, String)>, String) {
@@ -161,52 +109,28 @@ fn a_bad_flag_value_is_refused_before_starting() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("rate-limits"));
 }
 
-/// PostgreSQL (`TEST_DATABASE_URL`) and Redis (`REDIS_URL`) for the replica tests, or `None`
-/// (the test skips) when either is missing and `MERIDIAN_REQUIRE_SERVICES` is not `1`.
-fn services() -> Option<(String, String)> {
-    let (Ok(base), Ok(redis)) = (std::env::var("TEST_DATABASE_URL"), std::env::var("REDIS_URL")) else {
-        let required = std::env::var("MERIDIAN_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "MERIDIAN_REQUIRE_SERVICES=1 but TEST_DATABASE_URL or REDIS_URL is missing"
-        );
-        eprintln!("skipped: TEST_DATABASE_URL or REDIS_URL not set");
-        return None;
-    };
-    Some((base, redis))
-}
-
 /// Two server processes on a fresh PostgreSQL database and one Redis prefix, as replicas
 /// behind a load balancer; the database is dropped after them.
 struct Replicas {
     a: Process,
     b: Process,
-    /// The shared database's URL.
-    url: String,
-    base: String,
-    name: String,
+    database: TempDatabase,
     rt: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
 }
 
 impl Replicas {
-    /// Starts them with `--rate-limits rate_limits`, or `None` when the services are missing.
+    /// Starts them with `--rate-limits rate_limits`, or `None` (the test skips) when
+    /// PostgreSQL or Redis is missing and `MERIDIAN_REQUIRE_SERVICES` is not `1`.
     fn start(label: &str, rate_limits: &str) -> Option<Self> {
-        let (base, redis) = services()?;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let name = format!("meridian_{label}_{:x}", std::process::id());
-        let url = rt
-            .block_on(meridian_server::db::admin::create_database(&base, &name))
-            .unwrap();
+        let (base, redis) = (crate::process::postgres()?, crate::process::redis()?);
+        let rt = crate::process::runtime();
+        let database = TempDatabase::create(&rt, &base, label);
         let prefix = format!("{label}{}", std::process::id());
         let dir = tempfile::tempdir().unwrap();
         let args = [
             "--database-url",
-            &url,
+            &database.url,
             "--redis-url",
             &redis,
             "--redis-prefix",
@@ -218,9 +142,7 @@ impl Replicas {
         Some(Self {
             a,
             b,
-            url,
-            base,
-            name,
+            database,
             rt,
             _dir: dir,
         })
@@ -229,16 +151,9 @@ impl Replicas {
 
 impl Drop for Replicas {
     fn drop(&mut self) {
-        for process in [&mut self.a, &mut self.b] {
-            let _ = process.child.kill();
-            let _ = process.child.wait();
-        }
-        let dropped = self
-            .rt
-            .block_on(meridian_server::db::admin::drop_database(&self.base, &self.name));
-        if let Err(error) = dropped {
-            eprintln!("dropping {}: {error}", self.name);
-        }
+        // The processes stop before their database is dropped (fields drop after this).
+        self.a.kill();
+        self.b.kill();
     }
 }
 
@@ -276,31 +191,6 @@ fn two_processes_on_one_postgres_and_redis_share_one_budget() {
         allowed_in_window, 100,
         "two processes together allowed {allowed_in_window} in one window"
     );
-}
-
-/// One JSON request to a replica: (status, body).
-async fn call(
-    http: &reqwest::Client,
-    server: &Process,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    key: Option<&str>,
-    body: Option<serde_json::Value>,
-) -> (u16, serde_json::Value) {
-    let mut request = http.request(method, format!("{}{path}", server.url));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(key) = key {
-        request = request.header("Idempotency-Key", key);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the replica answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(serde_json::Value::Null))
 }
 
 /// `GET /api/users/me` on `server` with `token`: the status.
@@ -385,7 +275,7 @@ fn two_processes_serve_one_session_and_fill_each_resting_order_once() {
     let Some(replicas) = Replicas::start("session", "x100") else {
         return;
     };
-    let (a, b, url) = (&replicas.a, &replicas.b, &replicas.url);
+    let (a, b, url) = (&replicas.a, &replicas.b, &replicas.database.url);
     let http = reqwest::Client::new();
     replicas.rt.block_on(async {
         let (access, refresh) = sign_up(&http, a, b, "replica-session@example.com").await;

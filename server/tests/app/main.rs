@@ -3,6 +3,10 @@
 //! real binary for its command-line interface and multi-process behaviour.
 
 mod binary;
+mod crash;
 mod db;
 mod errors;
+mod fault_proxy;
+mod outage;
+mod process;
 mod support;
