@@ -397,6 +397,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unreachable_or_overloaded_database_is_a_503_and_the_rest_a_500() {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        let error = |kind, message: &str| DbError::from(Error::DatabaseError(kind, Box::new(message.to_owned())));
+        for (kind, message) in [
+            (Kind::UnableToSendCommand, "connection closed"),
+            (Kind::ClosedConnection, "server closed the connection unexpectedly"),
+            (Kind::Unknown, "terminating connection due to administrator command"),
+            (Kind::Unknown, "the database system is shutting down"),
+            (Kind::Unknown, "canceling statement due to statement timeout"),
+            (Kind::Unknown, "deadlock detected"),
+            (Kind::Unknown, "database is locked"),
+        ] {
+            assert!(matches!(error(kind, message), DbError::Unavailable(_)), "{message}");
+        }
+        assert!(matches!(error(Kind::CheckViolation, "check failed"), DbError::Other(_)));
+        assert!(matches!(error(Kind::UniqueViolation, "dup"), DbError::Conflict(_)));
+        let ApiError::ServiceUnavailable { retry_after, .. } = ApiError::from(DbError::Unavailable("x".into())) else {
+            panic!("not a 503");
+        };
+        assert!(retry_after > 0);
+    }
+
+    #[test]
     fn parses_database_urls() {
         assert_eq!(
             DatabaseUrl::parse("sqlite://data/m.db"),
