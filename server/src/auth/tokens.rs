@@ -112,6 +112,8 @@ impl Keys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // RFC 7519 §4.1.5: never accepted before its `nbf`, when it has one (ours do not).
+        validation.validate_nbf = true;
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -210,5 +212,24 @@ mod tests {
         )
         .unwrap();
         assert!(keys().verify(&foreign, &[TokenKind::Access]).is_err());
+    }
+
+    #[test]
+    fn refuses_tokens_before_their_not_before_time() {
+        // Found by the token-attack suite: a correctly signed token whose `nbf` was an hour
+        // ahead was accepted (jsonwebtoken does not check `nbf` unless asked).
+        let (_, claims) = keys().issue(TokenKind::Access, "user-1", 7200, ClaimsExtra::default());
+        let secret = EncodingKey::from_secret(b"unit-test-secret-that-is-long-enough-000").unwrap();
+        let sign = |nbf: i64| {
+            let mut value = serde_json::to_value(&claims).unwrap();
+            value["nbf"] = nbf.into();
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &value, &secret).unwrap()
+        };
+        let now = Utc::now().timestamp();
+        assert_eq!(
+            keys().verify(&sign(now + 3600), &[TokenKind::Access]),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(keys().verify(&sign(now - 60), &[TokenKind::Access]), Ok(claims));
     }
 }

@@ -1,5 +1,6 @@
 //! Tests under `/api/auth`.
 
+mod attacks;
 mod email;
 mod sessions;
 mod tokens;
