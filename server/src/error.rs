@@ -203,8 +203,8 @@ impl ApiError {
 
 /// A readable message for one of poem's errors.
 fn poem_message(err: &poem::Error) -> String {
-    use poem::error::{MethodNotAllowedError, NotFoundError};
-    use poem_openapi::error::{ContentTypeError, ParseParamError, ParseRequestPayloadError};
+    use poem::error::{MethodNotAllowedError, NotFoundError, ReadBodyError};
+    use poem_openapi::error::{ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError};
     if err.is::<NotFoundError>() {
         return "No route matches this path.".into();
     }
@@ -216,6 +216,13 @@ fn poem_message(err: &poem::Error) -> String {
     }
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
         return format!("Invalid parameter `{}`: {}", e.name, e.reason);
+    }
+    if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        return format!("Invalid parameter `{}`: {}", path_param(e.name), e.reason);
+    }
+    // A body that ends before its declared length, or chunks that cannot be decoded.
+    if let Some(e @ (ReadBodyError::Io(_) | ReadBodyError::Utf8(_))) = err.downcast_ref::<ReadBodyError>() {
+        return format!("The request body could not be read: {e}.");
     }
     if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         return format!("Invalid request body: {}", e.reason);
@@ -236,9 +243,16 @@ fn poem_message(err: &poem::Error) -> String {
 
 /// The field a parse error concerns, when poem-openapi says which.
 fn field_of(err: &poem::Error) -> Option<FieldError> {
-    use poem_openapi::error::{ParseParamError, ParseRequestPayloadError};
+    use poem::error::ReadBodyError;
+    use poem_openapi::error::{ParseParamError, ParsePathError, ParseRequestPayloadError};
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
         return Some(FieldError::new(e.name, e.reason.clone()));
+    }
+    if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        return Some(FieldError::new(path_param(e.name), e.reason.clone()));
+    }
+    if let Some(e @ (ReadBodyError::Io(_) | ReadBodyError::Utf8(_))) = err.downcast_ref::<ReadBodyError>() {
+        return Some(FieldError::new("body", format!("could not be read: {e}")));
     }
     let reason = err
         .downcast_ref::<ParseRequestPayloadError>()
@@ -247,6 +261,12 @@ fn field_of(err: &poem::Error) -> Option<FieldError> {
         json_field_from_reason(&reason).unwrap_or_else(|| "body".into()),
         reason,
     ))
+}
+
+/// The documented name of a path parameter poem-openapi calls `param0`, `param1`, … (see
+/// [`path_param_name`](crate::http::validate::path_param_name)).
+fn path_param(internal: &str) -> String {
+    crate::http::validate::path_param_name(internal).unwrap_or_else(|| internal.to_owned())
 }
 
 /// poem-openapi reports body failures as text like ``failed to parse "Foo": [email] expected string``
@@ -566,3 +586,38 @@ impl<T: ApiResponse, R: Rejection> ApiResponse for Success<T, R> {
 
 /// What every handler returns: its success response or an error documented with `S`.
 pub type ApiResult<T, S> = Result<Success<T>, Errors<S>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Found by the hostile-input suite: a body that ends before its `Content-Length` (or whose
+    // chunk sizes overflow) was a 400 naming no field, with poem's bare I/O message.
+    #[test]
+    fn an_unreadable_body_is_a_400_naming_the_body() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "connection closed before message completed",
+        );
+        let error = ApiError::from_poem(&poem::error::ReadBodyError::Io(io).into());
+        let ApiError::BadRequest { message, errors } = error else {
+            panic!("a 400")
+        };
+        assert!(message.starts_with("The request body could not be read"), "{message}");
+        assert_eq!(errors, vec![FieldError::new("body", errors[0].message.clone())]);
+        let too_large = ApiError::from_poem(&poem::error::ReadBodyError::PayloadTooLarge.into());
+        assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn path_parse_errors_keep_poem_openapis_name_outside_a_request() {
+        let error = poem_openapi::error::ParsePathError {
+            name: "param0",
+            reason: "invalid digit found in string".into(),
+        };
+        let ApiError::BadRequest { errors, .. } = ApiError::from_poem(&error.into()) else {
+            panic!("a 400")
+        };
+        assert_eq!(errors[0].field, "param0");
+    }
+}

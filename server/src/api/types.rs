@@ -354,13 +354,17 @@ pub fn parse_decimal(text: &str) -> Result<rust_decimal::Decimal, String> {
         && frac.bytes().all(|b| b.is_ascii_digit())
         && (frac.len() <= 18)
         && !(digits.contains('.') && frac.is_empty());
+    // The messages never repeat the text: it may be megabytes long, and a backtick in it
+    // would be read as a field name (`crate::error::json_field_from_reason`).
     if !well_formed {
-        return Err(format!(
-            "`{text}` is not a plain decimal (digits, an optional point and up to 18 decimals; no exponent)"
-        ));
+        return Err(
+            "must be a plain decimal: digits with an optional minus sign and point, at most 18 decimals, \
+             no exponent"
+                .to_owned(),
+        );
     }
     rust_decimal::Decimal::from_str_exact(text)
-        .map_err(|_| format!("`{text}` has more digits than an exact decimal holds"))
+        .map_err(|_| "has more significant digits than an exact decimal holds (28)".to_owned())
 }
 
 #[cfg(test)]

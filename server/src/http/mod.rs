@@ -20,8 +20,9 @@ use crate::ratelimit::{budget_for, now_secs};
 use crate::state::AppState;
 
 /// Wraps the application's routes in Meridian's middleware stack (outermost last): `Allow` on
-/// 405 and unreadable idempotency keys, body validation against the spec, body-size limit,
-/// rate limits, CORS, then request id + error shape + access log.
+/// 405 and unreadable idempotency keys, request validation against the spec (UTF-8 path and
+/// query parameters, JSON bodies), body-size limit, rate limits, CORS, then request id +
+/// error shape + access log.
 pub fn middleware<E: Endpoint + 'static>(
     app: E,
     state: &AppState,
@@ -33,7 +34,7 @@ pub fn middleware<E: Endpoint + 'static>(
     let max_body = state.config.max_body_bytes;
     let cors = cors(&state.config.cors_origins);
     app.around(move |ep, req| routes::allow_and_readable_keys(ep, req, routes.clone()))
-        .around(move |ep, req| validate::validate_bodies(ep, req, schemas.clone()))
+        .around(move |ep, req| validate::validate_requests(ep, req, schemas.clone()))
         .around(move |ep, req| limit_body(ep, req, max_body))
         .around(move |ep, req| {
             let state = limiter_state.clone();

@@ -9,4 +9,5 @@ mod errors;
 mod fault_proxy;
 mod outage;
 mod process;
+mod properties;
 mod support;

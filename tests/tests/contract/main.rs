@@ -7,6 +7,7 @@ mod conformance;
 mod docs;
 mod errors;
 mod every_operation;
+mod hostile;
 mod rate_limits;
 mod replicas;
 mod sdk;
