@@ -7,7 +7,7 @@ pub mod routes;
 pub mod validate;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use poem::http::{HeaderValue, header};
 use poem::middleware::Cors;
@@ -248,7 +248,8 @@ async fn rate_limit<E: Endpoint>(ep: Arc<E>, req: Request, state: AppState) -> p
             Err(error) => ApiError::from_poem(&error).into_response(),
         }
     } else {
-        ApiError::TooManyRequests {
+        let reusable = drain_body(req, state.config.max_body_bytes).await;
+        let mut refused = ApiError::TooManyRequests {
             message: format!(
                 "Too many requests: the `{}` budget allows {} per {} seconds; retry after the window resets.",
                 budget.name,
@@ -257,13 +258,29 @@ async fn rate_limit<E: Endpoint>(ep: Arc<E>, req: Request, state: AppState) -> p
             ),
             retry_after: decision.retry_after(now_secs()),
         }
-        .into_response()
+        .into_response();
+        if !reusable {
+            refused
+                .headers_mut()
+                .insert(poem::http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        refused
     };
     let headers = response.headers_mut();
     headers.insert("x-ratelimit-limit", HeaderValue::from(decision.limit));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(decision.remaining));
     headers.insert("x-ratelimit-reset", HeaderValue::from(decision.reset));
     Ok(response)
+}
+
+/// Reads and discards the body of a request refused before its handler ran, so the
+/// keep-alive connection can carry the client's next request (hyper closes a connection
+/// whose request body was left unread, without a `Connection: close` to warn the client).
+/// `false` when the body is over `limit` or does not arrive within a second: the caller
+/// says `Connection: close`.
+async fn drain_body(req: Request, limit: usize) -> bool {
+    let read = req.into_body().into_bytes_limit(limit);
+    matches!(tokio::time::timeout(Duration::from_secs(1), read).await, Ok(Ok(_)))
 }
 
 /// Whom a request counts against (API-MAP): the user, when it carries a validly signed

@@ -98,3 +98,78 @@ async fn signed_in_users_have_budgets_of_their_own() {
     let (status, _) = request(&server, "GET", "/api/users/me", Some(&bob.access_token), None).await;
     assert_eq!(status, 200);
 }
+
+/// Sends `request` on `stream` and reads one whole response (head and `Content-Length` body):
+/// the head, or `None` when the server closed the connection instead of answering.
+async fn exchange(stream: &mut tokio::net::TcpStream, request: &[u8]) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The head and the body in two writes, as many clients send them.
+    let split = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(request.len(), |i| i + 4);
+    for part in [&request[..split], &request[split..]] {
+        if stream.write_all(part).await.is_err() {
+            return None;
+        }
+        stream.flush().await.ok()?;
+    }
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map(|v| v.trim().parse().unwrap())
+                .unwrap_or(0);
+            if buffer.len() >= end + 4 + length {
+                return Some(head);
+            }
+        }
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("an answer within 10 s");
+        match read {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+// Found by the soak (bench/soak): a POST refused with 429 before its body was read closed
+// the keep-alive connection without `Connection: close`, so clients reusing it failed.
+#[tokio::test]
+async fn a_refused_post_keeps_its_connection_usable_or_says_it_closes() {
+    let server = TestServer::builder()
+        .rate_limits(RateLimitMode::Divided(1000))
+        .start()
+        .await;
+    let addr = server.direct_url.strip_prefix("http://").unwrap().to_owned();
+    // Large enough (within the body limit) that the server reads its head long before the
+    // last of it arrives.
+    let body = format!(
+        r#"{{"amount": 10000, "rate": 5.5, "term_months": 36{}}}"#,
+        " ".repeat(60_000)
+    );
+    let post = format!(
+        "POST /api/loans/calculate HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut refused = 0;
+    for n in 0..6 {
+        let Some(head) = exchange(&mut stream, post.as_bytes()).await else {
+            panic!("request {n}: the server closed the connection without saying so");
+        };
+        if head.starts_with("http/1.1 429") {
+            refused += 1;
+        }
+        if head.lines().any(|l| l.trim() == "connection: close") {
+            stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        }
+    }
+    assert!(refused >= 4, "the budget of 1 refused only {refused} of 6");
+}
