@@ -20,8 +20,9 @@ import tempfile
 import threading
 import time
 import urllib.request
+from http.client import HTTPConnection, HTTPResponse
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 import report
 
@@ -61,10 +62,11 @@ class Settings:
 class Process:
     """A started server (Meridian or the baseline) and its base URL."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None,
+                 stderr: int | IO[bytes] = subprocess.DEVNULL) -> None:
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, env=env
         )
         # A reader thread hands the first line over, so waiting for it has a deadline.
         lines: queue.Queue[str] = queue.Queue()
@@ -95,15 +97,30 @@ class Process:
                 self.proc.wait()
 
 
-def http(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, bytes]:
+class SourceAddressHandler(urllib.request.HTTPHandler):
+    """Connects from a given local address (a loopback alias such as 127.1.0.7, so the server
+    sees a client IP of its own: rate-limit budgets of unauthenticated routes are per IP)."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+
+    def http_open(self, req: urllib.request.Request) -> HTTPResponse:
+        return self.do_open(HTTPConnection, req, source_address=(self.source, 0))
+
+
+def http(method: str, url: str, body: Any = None, token: str | None = None,
+         source: str | None = None) -> tuple[int, bytes]:
+    """One request (a new connection each time); `source`: the local address to connect from."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
+    opener = urllib.request.build_opener(SourceAddressHandler(source)) if source else None
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with (opener.open if opener else urllib.request.urlopen)(request, timeout=30) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -200,13 +217,19 @@ def wrk(url: str, method: str, bodies: list[Any], token: str | None, seconds: in
 # ---- one backend -------------------------------------------------------------------------------
 
 
-def sign_up(url: str, email: str) -> str:
+def sign_up_tokens(url: str, email: str, source: str | None = None) -> dict[str, Any]:
+    """Registers `email` (password PASSWORD) and logs in: the login's `tokens` object."""
     credentials = {"email": email, "password": PASSWORD}
-    status, body = http("POST", f"{url}/api/auth/register", credentials)
+    status, body = http("POST", f"{url}/api/auth/register", credentials, source=source)
     assert status == 201, body
-    status, body = http("POST", f"{url}/api/auth/login", credentials)
+    status, body = http("POST", f"{url}/api/auth/login", credentials, source=source)
     assert status == 200, body
-    return str(json.loads(body)["tokens"]["access_token"])
+    tokens: dict[str, Any] = json.loads(body)["tokens"]
+    return tokens
+
+
+def sign_up(url: str, email: str) -> str:
+    return str(sign_up_tokens(url, email)["access_token"])
 
 
 def run_backend(backend: str, args: argparse.Namespace, settings: Settings, scratch: Path) -> dict[str, Any]:
