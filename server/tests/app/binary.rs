@@ -2,12 +2,13 @@
 //! line (the real port for port 0), a clean exit on SIGTERM, `--help` naming every flag
 //! and variable, and two processes on one PostgreSQL and one Redis behaving as one server:
 //! one rate-limit budget, one session whichever replica a request lands on, idempotent
-//! retries placing one order, and each resting order filled once by the two matchers.
+//! retries placing one order, and each resting order filled once by the two matchers; and
+//! password hashing's memory going back to the system.
 
 use std::process::Command;
 use std::time::Duration;
 
-use crate::process::{Process, TempDatabase, call, spawn};
+use crate::process::{Process, TempDatabase, call, spawn, text};
 
 /// A blocking GET returning status and headers (std only: one request per connection).
 fn get(url: &str, path: &str) -> (u16, Vec<(String, String)>, String) {
@@ -231,32 +232,11 @@ async fn place(
 
 /// Registers `email` on `on` and signs it in on `then`: (access token, refresh token).
 async fn sign_up(http: &reqwest::Client, on: &Process, then: &Process, email: &str) -> (String, String) {
-    use reqwest::Method;
-    let credentials = serde_json::json!({"email": email, "password": "Replica-Passw0rd!"});
-    let (status, body) = call(
-        http,
-        on,
-        Method::POST,
-        "/api/auth/register",
-        None,
-        None,
-        Some(credentials.clone()),
+    let login = crate::process::sign_up(http, on, then, email, "Replica-Passw0rd!").await;
+    (
+        text(&login, "/tokens/access_token"),
+        text(&login, "/tokens/refresh_token"),
     )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = call(
-        http,
-        then,
-        Method::POST,
-        "/api/auth/login",
-        None,
-        None,
-        Some(credentials),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let token = |name: &str| body["tokens"][name].as_str().unwrap().to_owned();
-    (token("access_token"), token("refresh_token"))
 }
 
 /// A session alternating between two server processes on one PostgreSQL database and one

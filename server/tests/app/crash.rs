@@ -25,7 +25,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, Notify};
 
-use crate::process::{Process, TempDatabase, call, runtime, spawn, try_call};
+use crate::process::{Process, TempDatabase, call, runtime, spawn, text, try_call};
 
 /// Users placing orders and paying loans at once.
 const USERS: usize = 3;
@@ -57,18 +57,10 @@ struct Customer {
     loan: String,
 }
 
-/// A pseudo-random number (no extra dependency): each run crashes at other moments; the
-/// moments are printed so a failure can be replayed by reading them.
+/// A pseudo-random number below `below`: each run crashes at other moments; the moments are
+/// printed so a failure can be replayed by reading them.
 fn random(below: usize) -> usize {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    );
-    (h.finish() % below as u64) as usize
+    (crate::support::rand_id() % below as u64) as usize
 }
 
 /// The id a 2xx answer created: the order id or the payment id.
@@ -87,33 +79,8 @@ fn created_id(path: &str, body: &Value) -> String {
 
 /// Registers and signs in `email`: (user id, access token).
 async fn sign_up(http: &reqwest::Client, server: &Process, email: &str) -> (String, String) {
-    let credentials = json!({"email": email, "password": PASSWORD});
-    let (status, body) = call(
-        http,
-        server,
-        Method::POST,
-        "/api/auth/register",
-        None,
-        None,
-        Some(credentials.clone()),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = call(
-        http,
-        server,
-        Method::POST,
-        "/api/auth/login",
-        None,
-        None,
-        Some(credentials),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    (
-        body["user"]["id"].as_str().unwrap().to_owned(),
-        body["tokens"]["access_token"].as_str().unwrap().to_owned(),
-    )
+    let login = crate::process::sign_up(http, server, server, email, PASSWORD).await;
+    (text(&login, "/user/id"), text(&login, "/tokens/access_token"))
 }
 
 /// The users, each with an approved loan of 5,000 to pay off.
@@ -150,6 +117,32 @@ async fn customers(http: &reqwest::Client, server: &Process) -> Vec<Customer> {
         out.push(Customer { id, token, loan });
     }
     out
+}
+
+/// What one client task sends.
+enum Lane {
+    /// Market orders of this quantity on this symbol, buying and selling in turn.
+    Order(&'static str, &'static str),
+    /// Payments of 10.25 on this loan.
+    Pay(String),
+}
+
+impl Lane {
+    /// The `n`-th request of this lane for the client named `who`: (key, path, body).
+    fn request(&self, who: &str, n: usize) -> (String, String, Value) {
+        match self {
+            Lane::Order(symbol, quantity) => {
+                let side = if n.is_multiple_of(2) { "BUY" } else { "SELL" };
+                let body = json!({"symbol": symbol, "side": side, "type": "MARKET", "quantity": quantity});
+                (format!("{who}-{symbol}-{n}"), "/api/trading/order".to_owned(), body)
+            }
+            Lane::Pay(loan) => (
+                format!("{who}-pay-{n}"),
+                format!("/api/loans/{loan}/payments"),
+                json!({"amount": 10.25}),
+            ),
+        }
+    }
 }
 
 /// Counts answers for the round's killer and wakes it on each, and when a client stops.
@@ -220,44 +213,17 @@ async fn round(
     let mut tasks = Vec::new();
     for (u, customer) in customers.iter().enumerate() {
         // Two order clients per user (they contend for the user's wallet) and one payer.
-        for lane in 0..2 {
-            let symbol = if lane == 0 { "BTCUSDT" } else { "ETHUSDT" };
-            let quantity = if lane == 0 { "0.001" } else { "0.01" };
-            let next = move |n: usize| {
-                let side = if n.is_multiple_of(2) { "BUY" } else { "SELL" };
-                let body = json!({"symbol": symbol, "side": side, "type": "MARKET", "quantity": quantity});
-                (
-                    format!("r{round}-u{u}-{symbol}-{n}"),
-                    "/api/trading/order".to_owned(),
-                    body,
-                )
-            };
-            tasks.push(tokio::spawn(client(
-                http.clone(),
-                server.url.clone(),
-                journal.clone(),
-                progress.clone(),
-                next,
-                customer.token.clone(),
-            )));
+        let lanes = [
+            Lane::Order("BTCUSDT", "0.001"),
+            Lane::Order("ETHUSDT", "0.01"),
+            Lane::Pay(customer.loan.clone()),
+        ];
+        for lane in lanes {
+            let next = move |n: usize| lane.request(&format!("r{round}-u{u}"), n);
+            let (url, token) = (server.url.clone(), customer.token.clone());
+            let task = client(http.clone(), url, journal.clone(), progress.clone(), next, token);
+            tasks.push(tokio::spawn(task));
         }
-        let loan = customer.loan.clone();
-        let next = move |n: usize| {
-            let body = json!({"amount": 10.25});
-            (
-                format!("r{round}-u{u}-pay-{n}"),
-                format!("/api/loans/{loan}/payments"),
-                body,
-            )
-        };
-        tasks.push(tokio::spawn(client(
-            http.clone(),
-            server.url.clone(),
-            journal.clone(),
-            progress.clone(),
-            next,
-            customer.token.clone(),
-        )));
     }
     while progress.answered.load(Ordering::SeqCst) < crash_after && !tasks.iter().all(|t| t.is_finished()) {
         progress.changed.notified().await;

@@ -1,6 +1,7 @@
 //! Tests of the server crate: in process (poem's `TestClient`, no socket) for the error
-//! machinery every operation relies on and the database layer on both backends, and the
-//! real binary for its command-line interface and multi-process behaviour.
+//! machinery every operation relies on, the database layer on both backends and property
+//! tests of request decoding, and the real binary for its command-line interface,
+//! multi-process behaviour, crashes and outages (docs/reliability.md).
 
 mod binary;
 mod crash;

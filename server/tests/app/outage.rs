@@ -14,7 +14,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::fault_proxy::{FaultProxy, Mode};
-use crate::process::{Process, TempDatabase, call, runtime, spawn};
+use crate::process::{Process, TempDatabase, call, runtime, spawn, text};
 
 /// The database timeout the servers here run with (`--db-timeout-secs`).
 const DB_TIMEOUT_SECS: u64 = 1;
@@ -54,30 +54,8 @@ where
 
 /// Registers and signs in `email`: the access token.
 async fn signed_in(http: &reqwest::Client, server: &Process, email: &str) -> String {
-    let credentials = json!({"email": email, "password": "Outage-Passw0rd!"});
-    let (status, body) = call(
-        http,
-        server,
-        Method::POST,
-        "/api/auth/register",
-        None,
-        None,
-        Some(credentials.clone()),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = call(
-        http,
-        server,
-        Method::POST,
-        "/api/auth/login",
-        None,
-        None,
-        Some(credentials),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["tokens"]["access_token"].as_str().unwrap().to_owned()
+    let login = crate::process::sign_up(http, server, server, email, "Outage-Passw0rd!").await;
+    text(&login, "/tokens/access_token")
 }
 
 /// Asserts `body` is the error shape of a 503.

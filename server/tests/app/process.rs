@@ -201,3 +201,40 @@ pub async fn call(
         .await
         .expect("the server answers")
 }
+
+/// Registers `email` with `password` on `on` and signs it in on `then` (the same process, or
+/// another replica): the login's answer (`user`, `tokens`).
+pub async fn sign_up(
+    http: &reqwest::Client,
+    on: &Process,
+    then: &Process,
+    email: &str,
+    password: &str,
+) -> serde_json::Value {
+    use reqwest::Method;
+    let credentials = serde_json::json!({"email": email, "password": password});
+    let path = "/api/auth/register";
+    let (status, body) = call(http, on, Method::POST, path, None, None, Some(credentials.clone())).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = call(
+        http,
+        then,
+        Method::POST,
+        "/api/auth/login",
+        None,
+        None,
+        Some(credentials),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// A string member of a JSON answer, e.g. `text(&login, "/tokens/access_token")`.
+pub fn text(value: &serde_json::Value, pointer: &str) -> String {
+    value
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_else(|| panic!("no {pointer} in {value}"))
+        .to_owned()
+}

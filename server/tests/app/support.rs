@@ -67,8 +67,8 @@ pub async fn fresh(backend: &str, pool_size: usize) -> Fresh {
     }
 }
 
-/// A random number for names (no extra dependency).
-fn rand_id() -> u64 {
+/// A random number for names and choices (no extra dependency).
+pub fn rand_id() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(

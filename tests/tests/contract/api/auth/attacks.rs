@@ -183,17 +183,27 @@ async fn probe(server: &TestServer, token: &str) -> Vec<(&'static str, Answer)> 
     ]
 }
 
-/// Asserts `answer` is the 401 of a refused token: the one error body and `invalid_token`.
+/// Asserts `answer` has `status` and the one error body with the `error` of that status.
 #[track_caller]
-fn assert_invalid_token(answer: &Answer, what: &str) {
-    assert_eq!(answer.status, 401, "{what} was not refused: {}", answer.body);
+fn assert_error(answer: &Answer, status: u16, error: &str, what: &str) {
+    assert_eq!(
+        answer.status, status,
+        "{what} was not refused with {status}: {}",
+        answer.body
+    );
     assert_eq!(
         (&answer.body["success"], &answer.body["error"]),
-        (&json!(false), &json!("Unauthorized")),
+        (&json!(false), &json!(error)),
         "{what}: {}",
         answer.body
     );
     assert!(answer.body["request_id"].is_string(), "{what}: {}", answer.body);
+}
+
+/// Asserts `answer` is the 401 of a refused token: the one error body and `invalid_token`.
+#[track_caller]
+fn assert_invalid_token(answer: &Answer, what: &str) {
+    assert_error(answer, 401, "Unauthorized", what);
     assert_eq!(answer.header("www-authenticate"), INVALID_TOKEN, "{what}");
 }
 
@@ -210,14 +220,7 @@ fn assert_unauthorized(answer: &Answer, what: &str) {
 /// Asserts `answer` is the 403 of a valid token of the wrong kind.
 #[track_caller]
 fn assert_forbidden(answer: &Answer, what: &str) {
-    assert_eq!(answer.status, 403, "{what}: {}", answer.body);
-    assert_eq!(
-        (&answer.body["success"], &answer.body["error"]),
-        (&json!(false), &json!("Forbidden")),
-        "{what}: {}",
-        answer.body
-    );
-    assert!(answer.body["request_id"].is_string(), "{what}: {}", answer.body);
+    assert_error(answer, 403, "Forbidden", what);
 }
 
 /// Asserts every [`probe`] refuses `token` with 401 `invalid_token`.
@@ -835,22 +838,28 @@ fn assert_alike(answers: &[(&str, Answer)]) {
     }
 }
 
-#[tokio::test]
-async fn login_answers_unknown_emails_exactly_like_wrong_passwords() {
-    let server = TestServer::start().await;
-    let pending = unique_email("pending");
-    register(&server, &pending, PASSWORD).await;
+/// Three accounts on `server`: one registered but unverified, one verified, one banned
+/// (signed in before the ban): their emails, and the banned one.
+async fn three_kinds_of_account(server: &TestServer) -> (String, String, SignedIn) {
+    let unverified = unique_email("unverified");
+    register(server, &unverified, PASSWORD).await;
     let verified = unique_email("verified");
-    register(&server, &verified, PASSWORD).await;
-    let token = read_mail(&server, &verified, "verify_email").await["token"].clone();
-    let (status, body) = post_json(&server, "/api/auth/verify-email", json!({"token": token})).await;
+    register(server, &verified, PASSWORD).await;
+    let token = read_mail(server, &verified, "verify_email").await["token"].clone();
+    let (status, body) = post_json(server, "/api/auth/verify-email", json!({"token": token})).await;
     assert_eq!(status, 200, "{body}");
-    let banned = signed_in_user(&server, "banned").await;
+    let banned = signed_in_user(server, "banned").await;
     let mut conn = server.state().db.conn().await.unwrap();
     let mut row = meridian_server::db::users::find(&mut conn, &banned.id).await.unwrap();
     row.banned = true;
     meridian_server::db::users::save(&mut conn, &row).await.unwrap();
-    drop(conn);
+    (unverified, verified, banned)
+}
+
+#[tokio::test]
+async fn login_answers_unknown_emails_exactly_like_wrong_passwords() {
+    let server = TestServer::start().await;
+    let (pending, verified, banned) = three_kinds_of_account(&server).await;
 
     let wrong = "WrongPass123!";
     let attempt = |email: String, password: &'static str| {
@@ -956,19 +965,7 @@ async fn resend_and_forgot_password_answer_alike_for_every_kind_of_address() {
     // unverified ones (`forgot_password_never_reveals_accounts_and_newer_tokens_supersede`):
     // here every kind of address, on both operations, by status, whole body and headers.
     let server = TestServer::start().await;
-    let unverified = unique_email("unverified");
-    register(&server, &unverified, PASSWORD).await;
-    let verified = unique_email("verified");
-    register(&server, &verified, PASSWORD).await;
-    let token = read_mail(&server, &verified, "verify_email").await["token"].clone();
-    let (status, body) = post_json(&server, "/api/auth/verify-email", json!({"token": token})).await;
-    assert_eq!(status, 200, "{body}");
-    let banned = signed_in_user(&server, "banned").await;
-    let mut conn = server.state().db.conn().await.unwrap();
-    let mut row = meridian_server::db::users::find(&mut conn, &banned.id).await.unwrap();
-    row.banned = true;
-    meridian_server::db::users::save(&mut conn, &row).await.unwrap();
-    drop(conn);
+    let (unverified, verified, banned) = three_kinds_of_account(&server).await;
     let unknown = unique_email("nobody");
 
     for path in ["/api/auth/resend-verification", "/api/auth/forgot-password"] {
