@@ -395,15 +395,16 @@ pub async fn validate_requests<E: Endpoint>(
     mut req: Request,
     schemas: Arc<BodySchemas>,
 ) -> poem::Result<Response> {
-    let names = match path_and_query(&req, &schemas) {
-        Ok(names) => names,
-        Err(error) => return Ok(error.into_response()),
-    };
+    if let Err(error) = path_and_query(&req, &schemas) {
+        return Ok(error.into_response());
+    }
     if let Some(refusal) = validate_body(&mut req, &schemas).await? {
         return Ok(refusal);
     }
-    PATH_PARAMS
-        .scope(names, ep.call(req))
+    // The route's parameter names are looked up only if a parse error asks for one.
+    let serving = (schemas.clone(), req.uri().path().to_owned());
+    SERVING
+        .scope(serving, ep.call(req))
         .await
         .map(IntoResponse::into_response)
 }
@@ -460,15 +461,22 @@ async fn validate_body(req: &mut Request, schemas: &BodySchemas) -> poem::Result
 }
 
 tokio::task_local! {
-    /// The documented path-parameter names of the request being served, in path order.
-    static PATH_PARAMS: Vec<String>;
+    /// The schemas and the path of the request being served.
+    static SERVING: (Arc<BodySchemas>, String);
 }
 
 /// The documented name behind poem-openapi's internal path-parameter name (`param0` is the
 /// first `{…}` of the operation's path, `param1` the second), while serving a request.
 pub fn path_param_name(internal: &str) -> Option<String> {
     let index: usize = internal.strip_prefix("param")?.parse().ok()?;
-    PATH_PARAMS.try_with(|names| names.get(index).cloned()).ok().flatten()
+    SERVING
+        .try_with(|(schemas, path)| {
+            let template = schemas.template(path)?;
+            let mut names = template.iter().filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'));
+            names.nth(index).map(str::to_owned)
+        })
+        .ok()
+        .flatten()
 }
 
 /// The 400 for a path parameter or query parameter that does not decode to UTF-8 text.
@@ -481,14 +489,13 @@ fn not_utf8(field: String, place: &str) -> ApiError {
 
 /// Path segments and query parameters must percent-decode to UTF-8 (poem would drop such a
 /// path parameter, failing without naming it, and read such a query value with replacement
-/// characters): the refusal, or the documented names of the path parameters.
-fn path_and_query(req: &Request, schemas: &BodySchemas) -> Result<Vec<String>, ApiError> {
+/// characters): the refusal naming the parameter.
+fn path_and_query(req: &Request, schemas: &BodySchemas) -> Result<(), ApiError> {
     let path = req.uri().path();
-    let template = schemas.template(path);
     let decode = |text| percent_encoding::percent_decode_str(text).decode_utf8();
     let undecodable = path.split('/').position(|segment| decode(segment).is_err());
     if let Some(index) = undecodable {
-        return Err(match template {
+        return Err(match schemas.template(path) {
             Some(template) => not_utf8(template[index].trim_matches(['{', '}']).to_owned(), "path parameter"),
             None => ApiError::NotFound("No route matches this path.".into()),
         });
@@ -502,12 +509,7 @@ fn path_and_query(req: &Request, schemas: &BodySchemas) -> Result<Vec<String>, A
             (Err(_), _) => return Err(not_utf8("query".to_owned(), "query string")),
         }
     }
-    Ok(template
-        .into_iter()
-        .flatten()
-        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
-        .map(str::to_owned)
-        .collect())
+    Ok(())
 }
 
 #[cfg(test)]
@@ -709,9 +711,9 @@ mod tests {
     #[tokio::test]
     async fn internal_path_parameter_names_map_to_the_documented_ones_while_serving() {
         assert_eq!(path_param_name("param0"), None, "outside a request");
-        let names = vec!["userId".to_owned(), "token".to_owned()];
-        PATH_PARAMS
-            .scope(names, async {
+        let serving = (Arc::new(all_operations()), "/api/users/user-1/token/abc".to_owned());
+        SERVING
+            .scope(serving, async {
                 assert_eq!(path_param_name("param0").as_deref(), Some("userId"));
                 assert_eq!(path_param_name("param1").as_deref(), Some("token"));
                 assert_eq!(path_param_name("param2"), None);
